@@ -1,0 +1,58 @@
+package io.jderper.core.router;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * The transport side of one client connection, as the relay core sees it. Implemented by the transport module.
+ * Every method except {@link #execute} is called on the connection's own event loop.
+ *
+ * @param <P> the transport's packet type (a pooled buffer holding a whole RecvPacket frame).
+ */
+public interface ClientChannel<P>
+{
+    /**
+     * @return false while the outbound buffer is above its high-water mark; the core then queues instead.
+     */
+    boolean isWritable();
+
+    /**
+     * Writes a RecvPacket frame without flushing; takes ownership of the packet.
+     *
+     * @param packet a frame made by {@link PacketFrames#recvPacket}.
+     */
+    void writePacket(P packet);
+
+    /**
+     * Copies a small control frame (ServerInfo, KeepAlive, Pong, PeerGone, PeerPresent) into the outbound buffer
+     * without flushing.
+     *
+     * @param frame  holds the whole frame, header included.
+     * @param offset where it starts.
+     * @param length its length.
+     */
+    void writeControl(DirectBuffer frame, int offset, int length);
+
+    /**
+     * Flushes what was written.
+     */
+    void flush();
+
+    /**
+     * Stops or resumes reading from the peer (used while admission is pending).
+     *
+     * @param reading whether to read.
+     */
+    void setReading(boolean reading);
+
+    /**
+     * Closes the connection; the transport later calls {@link ClientSession#onClosed()} on the loop.
+     */
+    void close();
+
+    /**
+     * Runs a task on this connection's loop; callable from any thread.
+     *
+     * @param task to run.
+     */
+    void execute(Runnable task);
+}

@@ -1,0 +1,68 @@
+package io.jderper.core.router;
+
+import io.jderper.core.protocol.ProtocolLimits;
+
+/**
+ * Tunables of the relay core, validated on construction.
+ *
+ * @param sendQueueDepth     depth of each per-client queue (data and disco); a power of two.
+ * @param writeTimeoutMs     how long a client's outbound buffer may stay full before it is closed; 0 disables.
+ * @param handshakeTimeoutMs how long ClientInfo and admission may take.
+ * @param keepAliveMs        base KeepAlive period.
+ * @param keepAliveJitterMs  exclusive upper bound of the per-connection random jitter.
+ * @param inboxCapacity      packets a loop's inbox holds before new ones are dropped; a power of two.
+ * @param pooledQueues       spare queue rings a loop keeps.
+ */
+public record RelayConfig(
+    int sendQueueDepth,
+    long writeTimeoutMs,
+    long handshakeTimeoutMs,
+    long keepAliveMs,
+    long keepAliveJitterMs,
+    int inboxCapacity,
+    int pooledQueues)
+{
+    /**
+     * Checks every field.
+     */
+    public RelayConfig
+    {
+        if (sendQueueDepth < 1 || Integer.bitCount(sendQueueDepth) != 1)
+        {
+            throw new IllegalArgumentException("sendQueueDepth must be a power of two, sendQueueDepth=" + sendQueueDepth);
+        }
+        if (writeTimeoutMs < 0)
+        {
+            throw new IllegalArgumentException("writeTimeoutMs=" + writeTimeoutMs);
+        }
+        if (handshakeTimeoutMs <= 0 || keepAliveMs <= 0 || keepAliveJitterMs < 0)
+        {
+            throw new IllegalArgumentException("handshakeTimeoutMs=" + handshakeTimeoutMs + " keepAliveMs=" +
+                keepAliveMs + " keepAliveJitterMs=" + keepAliveJitterMs);
+        }
+        if (inboxCapacity < 2 || Integer.bitCount(inboxCapacity) != 1)
+        {
+            throw new IllegalArgumentException("inboxCapacity must be a power of two, inboxCapacity=" + inboxCapacity);
+        }
+        if (pooledQueues < 0)
+        {
+            throw new IllegalArgumentException("pooledQueues=" + pooledQueues);
+        }
+    }
+
+    /**
+     * @param writeTimeoutMs the {@code -tcp-write-timeout} value.
+     * @return derper's defaults with the given write timeout.
+     */
+    public static RelayConfig defaults(final long writeTimeoutMs)
+    {
+        return new RelayConfig(
+            ProtocolLimits.DEFAULT_SEND_QUEUE_DEPTH,
+            writeTimeoutMs,
+            ProtocolLimits.HANDSHAKE_TIMEOUT_MS,
+            ProtocolLimits.KEEP_ALIVE_MS,
+            ProtocolLimits.KEEP_ALIVE_JITTER_MS,
+            16384,
+            4096);
+    }
+}

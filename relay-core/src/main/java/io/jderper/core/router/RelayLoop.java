@@ -1,0 +1,194 @@
+package io.jderper.core.router;
+
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The relay's share of one event loop: the sessions it owns, its inbox of packets from other loops, the list of
+ * sessions that need a flush, and their pooled queue storage. Modelled on an Agrona agent: other threads only
+ * {@link #offer} into the inbox; everything else runs on the loop thread.
+ *
+ * <p>Packets from other loops wake the loop once per batch: the first offer into an idle inbox schedules one
+ * drain task, which handles everything that arrived by the time it runs.
+ *
+ * @param <P> the transport's packet type.
+ */
+public final class RelayLoop<P>
+{
+    private static final int DRAIN_LIMIT = 4096;
+
+    private final Router<P> router;
+    private final Executor executor;
+    private final PacketFrames<P> frames;
+    private final RelayConfig config;
+    private final NanoClock clock;
+    private final QueuePool queuePool;
+    private final ManyToOneConcurrentArrayQueue<P> inbox;
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drainInbox;
+    private final ArrayList<ClientSession<P>> sessions = new ArrayList<>();
+    private final ArrayList<ClientSession<P>> dirty = new ArrayList<>();
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[128]);
+
+    /**
+     * @param router   the shared router.
+     * @param executor runs tasks on this loop's thread (the event loop).
+     * @param frames   the transport's packet frames.
+     * @param clock    monotonic clock.
+     */
+    public RelayLoop(final Router<P> router, final Executor executor, final PacketFrames<P> frames,
+        final NanoClock clock)
+    {
+        this.router = router;
+        this.executor = executor;
+        this.frames = frames;
+        this.config = router.config();
+        this.clock = clock;
+        this.queuePool = new QueuePool(config.sendQueueDepth(), config.pooledQueues());
+        this.inbox = new ManyToOneConcurrentArrayQueue<>(config.inboxCapacity());
+    }
+
+    /**
+     * Creates a session for a connection that just completed the {@code /derp} upgrade. On the loop thread.
+     *
+     * @param channel  the connection.
+     * @param remote   the peer address.
+     * @param notIdeal whether the client sent an Ideal-Node header.
+     * @return the session, awaiting ClientInfo.
+     */
+    public ClientSession<P> newSession(final ClientChannel<P> channel, final InetSocketAddress remote,
+        final boolean notIdeal)
+    {
+        final ClientSession<P> session = new ClientSession<>(
+            router.allocateId(), this, router, channel, remote, notIdeal, clock.nanoTime());
+        router.sessionTable().put(session);
+        sessions.add(session);
+        router.metrics().accepts.increment();
+        return session;
+    }
+
+    void remove(final ClientSession<P> session)
+    {
+        router.sessionTable().remove(session);
+        sessions.remove(session);
+    }
+
+    /**
+     * @return how many sessions this loop owns.
+     */
+    public int sessionCount()
+    {
+        return sessions.size();
+    }
+
+    /**
+     * Hands a packet to a session on this loop from another loop. Never blocks: a full inbox drops the packet.
+     */
+    void offer(final P packet, final boolean disco, final int dataLength)
+    {
+        if (!inbox.offer(packet))
+        {
+            router.metrics().dropped(DropReason.QUEUE_TAIL, disco, dataLength);
+            frames.release(packet);
+            return;
+        }
+        if (!drainScheduled.get() && drainScheduled.compareAndSet(false, true))
+        {
+            executor.execute(drainTask);
+        }
+    }
+
+    private void drainInbox()
+    {
+        // Cleared before draining, so a packet offered while we drain schedules another pass.
+        drainScheduled.set(false);
+        int drained = 0;
+        P packet;
+        while (drained < DRAIN_LIMIT && null != (packet = inbox.poll()))
+        {
+            drained++;
+            final ClientSession<P> destination = router.sessionTable().get(frames.destinationId(packet));
+            if (null == destination || destination.loop() != this)
+            {
+                router.metrics().dropped(DropReason.GONE_DISCONNECTED, frames.isDisco(packet),
+                    frames.dataLength(packet));
+                frames.release(packet);
+                continue;
+            }
+            destination.enqueue(packet, frames.isDisco(packet), frames.dataLength(packet));
+        }
+        flushDirty();
+        if (!inbox.isEmpty() && drainScheduled.compareAndSet(false, true))
+        {
+            executor.execute(drainTask);
+        }
+    }
+
+    void markDirty(final ClientSession<P> session)
+    {
+        dirty.add(session);
+    }
+
+    /**
+     * Writes and flushes every session that got packets or control frames since the last call. The transport
+     * calls this at the end of each read batch; the inbox drain calls it itself.
+     */
+    public void flushDirty()
+    {
+        final ArrayList<ClientSession<P>> list = dirty;
+        // Index loop: draining may mark further sessions dirty, which then join this pass.
+        for (int i = 0; i < list.size(); i++)
+        {
+            list.get(i).drainAndFlush();
+        }
+        list.clear();
+    }
+
+    /**
+     * Housekeeping for every session of this loop; the transport calls it on a fixed period.
+     */
+    public void onTick()
+    {
+        final long nowNs = clock.nanoTime();
+        // Backwards: a session that closes during its tick removes itself from the list.
+        for (int i = sessions.size() - 1; i >= 0; i--)
+        {
+            if (i < sessions.size())
+            {
+                sessions.get(i).onTick(nowNs);
+            }
+        }
+        flushDirty();
+    }
+
+    long nanoTime()
+    {
+        return clock.nanoTime();
+    }
+
+    RelayConfig config()
+    {
+        return config;
+    }
+
+    PacketFrames<P> frames()
+    {
+        return frames;
+    }
+
+    QueuePool queuePool()
+    {
+        return queuePool;
+    }
+
+    UnsafeBuffer scratch()
+    {
+        return scratch;
+    }
+}

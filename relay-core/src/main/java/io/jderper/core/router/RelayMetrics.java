@@ -1,0 +1,159 @@
+package io.jderper.core.router;
+
+import io.jderper.core.protocol.Violation;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters and gauges of the relay, named after derper's (spec §4.10). Hot-path counters are {@link LongAdder}s:
+ * after warm-up an increment touches only a per-thread cell and allocates nothing.
+ */
+public final class RelayMetrics
+{
+    /** Index of the disco kind in per-kind arrays. */
+    public static final int KIND_DISCO = 0;
+    /** Index of the other (non-disco) kind in per-kind arrays. */
+    public static final int KIND_OTHER = 1;
+    private static final String[] KIND_LABELS = {"disco", "other"};
+
+    /** Connections that reached the DERP layer. */
+    public final LongAdder accepts = new LongAdder();
+    /** SendPacket frames received. */
+    public final LongAdder packetsReceived = new LongAdder();
+    /** Packet bytes received in SendPacket frames. */
+    public final LongAdder bytesReceived = new LongAdder();
+    /** RecvPacket frames written. */
+    public final LongAdder packetsSent = new LongAdder();
+    /** Packet bytes written in RecvPacket frames. */
+    public final LongAdder bytesSent = new LongAdder();
+    /** Packets received by kind. */
+    public final LongAdder[] packetsReceivedKind = {new LongAdder(), new LongAdder()};
+    /** Pings received. */
+    public final LongAdder gotPing = new LongAdder();
+    /** Pongs written. */
+    public final LongAdder sentPong = new LongAdder();
+    /** PeerGone(Disconnected) frames written. */
+    public final LongAdder peerGoneDisconnectedFrames = new LongAdder();
+    /** PeerGone(NotHere) frames written. */
+    public final LongAdder peerGoneNotHereFrames = new LongAdder();
+    /** Connections closed because a write did not complete in time. */
+    public final LongAdder writeTimeouts = new LongAdder();
+    /** Frames of unknown type skipped. */
+    public final LongAdder unknownFrames = new LongAdder();
+    /** KeepAlive frames written. */
+    public final LongAdder keepAlivesSent = new LongAdder();
+    /** Duplicate connections ever seen. */
+    public final LongAdder totalDupClientConns = new LongAdder();
+    /** Moves of a client's home to this server after its first 5 s. */
+    public final LongAdder homeMovesIn = new LongAdder();
+    /** Moves of a client's home away from this server after its first 5 s. */
+    public final LongAdder homeMovesOut = new LongAdder();
+    /** Local connections past the handshake. */
+    public final AtomicLong currentConnections = new AtomicLong();
+    /** Connections that said this is their home DERP. */
+    public final AtomicLong currentHomeConnections = new AtomicLong();
+    /** Connections that sent an Ideal-Node header. */
+    public final AtomicLong currentNotIdealConnections = new AtomicLong();
+    /** Keys with more than one connection. */
+    public final AtomicLong currentDupClientKeys = new AtomicLong();
+    /** Connections of keys with more than one connection. */
+    public final AtomicLong currentDupClientConns = new AtomicLong();
+    /** Mesh watchers. */
+    public final AtomicLong watchers = new AtomicLong();
+
+    private final LongAdder[][] packetsDropped = newGrid();
+    private final LongAdder[][] bytesDropped = newGrid();
+    private final LongAdder[] violations = new LongAdder[Violation.values().length];
+
+    /**
+     * Creates all series at zero, as derper pre-creates its drop counters.
+     */
+    public RelayMetrics()
+    {
+        for (int i = 0; i < violations.length; i++)
+        {
+            violations[i] = new LongAdder();
+        }
+    }
+
+    private static LongAdder[][] newGrid()
+    {
+        final LongAdder[][] grid = new LongAdder[DropReason.values().length][2];
+        for (final LongAdder[] row : grid)
+        {
+            row[KIND_DISCO] = new LongAdder();
+            row[KIND_OTHER] = new LongAdder();
+        }
+        return grid;
+    }
+
+    /**
+     * @param disco whether the packet is disco.
+     * @return the kind index.
+     */
+    public static int kind(final boolean disco)
+    {
+        return disco ? KIND_DISCO : KIND_OTHER;
+    }
+
+    /**
+     * @param kind a kind index.
+     * @return its label.
+     */
+    public static String kindLabel(final int kind)
+    {
+        return KIND_LABELS[kind];
+    }
+
+    /**
+     * Counts one dropped packet.
+     *
+     * @param reason      why.
+     * @param disco       whether it was disco.
+     * @param packetBytes its length.
+     */
+    public void dropped(final DropReason reason, final boolean disco, final int packetBytes)
+    {
+        final int kind = kind(disco);
+        packetsDropped[reason.ordinal()][kind].increment();
+        bytesDropped[reason.ordinal()][kind].add(packetBytes);
+    }
+
+    /**
+     * @param reason a drop reason.
+     * @param kind   a kind index.
+     * @return packets dropped so far.
+     */
+    public long packetsDropped(final DropReason reason, final int kind)
+    {
+        return packetsDropped[reason.ordinal()][kind].sum();
+    }
+
+    /**
+     * @param reason a drop reason.
+     * @param kind   a kind index.
+     * @return bytes dropped so far.
+     */
+    public long bytesDropped(final DropReason reason, final int kind)
+    {
+        return bytesDropped[reason.ordinal()][kind].sum();
+    }
+
+    /**
+     * @param violation a kind of bad input.
+     */
+    public void violation(final Violation violation)
+    {
+        violations[violation.ordinal()].increment();
+    }
+
+    /**
+     * @param violation a kind of bad input.
+     * @return how many connections were closed for it.
+     */
+    public long violations(final Violation violation)
+    {
+        return violations[violation.ordinal()].sum();
+    }
+}

@@ -1,0 +1,371 @@
+package io.jderper.core.router;
+
+import io.jderper.core.handshake.ServerHandshake;
+import io.jderper.core.key.NodePublicKey;
+import io.jderper.core.protocol.PeerGoneReason;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Who is connected, and where a packet for a key goes (spec §4.4–§4.7).
+ *
+ * <p>The packet path calls only {@link #lookupActive}: one lock-free probe of the off-heap {@link KeyTable} and
+ * one array read. Everything else (registration, duplicates, departures, watchers) is the control plane and
+ * serialises on {@code lock}; it runs once per connection, not per packet.
+ *
+ * @param <P> the transport's packet type.
+ */
+public final class Router<P>
+{
+    private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+
+    private final ServerHandshake handshake;
+    private final AdmissionPolicy admission;
+    private final RelayConfig config;
+    private final RelayMetrics metrics;
+    private final SessionTable<P> sessionTable = new SessionTable<>();
+    private final KeyTable activeByKey = new KeyTable(1024);
+    private final CopyOnWriteArrayList<ClientSession<P>> watchers = new CopyOnWriteArrayList<>();
+
+    private final Object lock = new Object();
+    /** Guarded by {@code lock}: every local connection of each key, and what departed duplicates sent to. */
+    private final HashMap<NodePublicKey, KeyConnections<P>> byKey = new HashMap<>();
+
+    /**
+     * @param handshake server key and handshake logic.
+     * @param admission who may connect.
+     * @param config    relay tunables.
+     * @param metrics   where counts go.
+     */
+    public Router(final ServerHandshake handshake, final AdmissionPolicy admission, final RelayConfig config,
+        final RelayMetrics metrics)
+    {
+        this.handshake = handshake;
+        this.admission = admission;
+        this.config = config;
+        this.metrics = metrics;
+    }
+
+    ServerHandshake handshake()
+    {
+        return handshake;
+    }
+
+    AdmissionPolicy admission()
+    {
+        return admission;
+    }
+
+    /**
+     * @return the relay tunables.
+     */
+    public RelayConfig config()
+    {
+        return config;
+    }
+
+    /**
+     * @return the relay's counters.
+     */
+    public RelayMetrics metrics()
+    {
+        return metrics;
+    }
+
+    SessionTable<P> sessionTable()
+    {
+        return sessionTable;
+    }
+
+    long allocateId()
+    {
+        return sessionTable.allocateId();
+    }
+
+    /**
+     * Finds the active local connection of the key at {@code keyOffset}, without locking or allocating.
+     *
+     * @param key       buffer holding the key.
+     * @param keyOffset where the 32 bytes start.
+     * @return the session, or null if the key has no local connection.
+     */
+    public ClientSession<P> lookupActive(final DirectBuffer key, final int keyOffset)
+    {
+        final int slot = activeByKey.get(key, keyOffset);
+        if (KeyTable.MISSING == slot)
+        {
+            return null;
+        }
+        final ClientSession<P> session = sessionTable.bySlot(slot);
+        // A reader racing a departure may see a slot already reused by another key: check the key itself.
+        return null != session && session.isEstablished() && session.hasKey(key, keyOffset) ? session : null;
+    }
+
+    /**
+     * @return number of keys with a local connection.
+     */
+    public int localKeyCount()
+    {
+        synchronized (lock)
+        {
+            return byKey.size();
+        }
+    }
+
+    void register(final ClientSession<P> session)
+    {
+        final NodePublicKey key = session.key();
+        synchronized (lock)
+        {
+            final KeyConnections<P> connections = byKey.computeIfAbsent(key, k -> new KeyConnections<>());
+            connections.sessions.add(session);
+            connections.active = session;
+            final int count = connections.sessions.size();
+            if (count > 1)
+            {
+                metrics.totalDupClientConns.increment();
+                if (2 == count)
+                {
+                    metrics.currentDupClientKeys.incrementAndGet();
+                    metrics.currentDupClientConns.addAndGet(2);
+                    for (final ClientSession<P> each : connections.sessions)
+                    {
+                        each.duplicate = true;
+                    }
+                }
+                else
+                {
+                    metrics.currentDupClientConns.incrementAndGet();
+                    session.duplicate = true;
+                }
+                LOG.info("duplicate connection for {}: {} connections, newest from {} is active",
+                    key.toShortString(), count, session.remoteAddress());
+            }
+            activeByKey.put(key.toBytes(), SessionTable.slot(session.connectionId()));
+            metrics.currentConnections.incrementAndGet();
+            if (session.isNotIdeal())
+            {
+                metrics.currentNotIdealConnections.incrementAndGet();
+            }
+        }
+        broadcastPresent(session);
+    }
+
+    /**
+     * Default duplicate policy, "last writer is active" (spec §4.6): any frame from a duplicate makes it active.
+     */
+    void noteDuplicateActivity(final ClientSession<P> session)
+    {
+        synchronized (lock)
+        {
+            final KeyConnections<P> connections = byKey.get(session.key());
+            if (null == connections || connections.active == session || !connections.sessions.contains(session))
+            {
+                return;
+            }
+            connections.active = session;
+            activeByKey.put(session.key().toBytes(), SessionTable.slot(session.connectionId()));
+        }
+    }
+
+    void unregister(final ClientSession<P> session)
+    {
+        final NodePublicKey key = session.key();
+        final List<ClientSession<P>> notify = new ArrayList<>();
+        final boolean keyGone;
+        synchronized (lock)
+        {
+            final KeyConnections<P> connections = byKey.get(key);
+            if (null == connections || !connections.sessions.remove(session))
+            {
+                return;
+            }
+            metrics.currentConnections.decrementAndGet();
+            if (session.isNotIdeal())
+            {
+                metrics.currentNotIdealConnections.decrementAndGet();
+            }
+            final int remaining = connections.sessions.size();
+            if (0 == remaining)
+            {
+                keyGone = true;
+                byKey.remove(key);
+                activeByKey.remove(key.toBytes());
+                collect(session.sentTo(), notify);
+                collect(connections.departedSentTo, notify);
+            }
+            else
+            {
+                keyGone = false;
+                if (1 == remaining)
+                {
+                    metrics.currentDupClientKeys.decrementAndGet();
+                    metrics.currentDupClientConns.addAndGet(-2);
+                    connections.sessions.get(0).duplicate = false;
+                }
+                else
+                {
+                    metrics.currentDupClientConns.decrementAndGet();
+                }
+                if (connections.active == session)
+                {
+                    ClientSession<P> latest = connections.sessions.get(0);
+                    for (final ClientSession<P> each : connections.sessions)
+                    {
+                        if (each.lastActivityNs() - latest.lastActivityNs() > 0)
+                        {
+                            latest = each;
+                        }
+                    }
+                    connections.active = latest;
+                    activeByKey.put(key.toBytes(), SessionTable.slot(latest.connectionId()));
+                }
+                final Long2ObjectHashMap<ClientSession<P>> sent = session.sentTo();
+                if (null != sent)
+                {
+                    if (null == connections.departedSentTo)
+                    {
+                        connections.departedSentTo = new Long2ObjectHashMap<>();
+                    }
+                    connections.departedSentTo.putAll(sent);
+                }
+            }
+        }
+        if (keyGone)
+        {
+            final byte[] keyBytes = key.toBytes();
+            for (final ClientSession<P> destination : notify)
+            {
+                destination.channel().execute(() -> destination.writePeerGone(
+                    new UnsafeBuffer(keyBytes), 0, PeerGoneReason.DISCONNECTED));
+            }
+            for (final ClientSession<P> watcher : watchers)
+            {
+                watcher.channel().execute(() -> watcher.writePeerGone(
+                    new UnsafeBuffer(keyBytes), 0, PeerGoneReason.DISCONNECTED));
+            }
+        }
+    }
+
+    private static <P> void collect(final Long2ObjectHashMap<ClientSession<P>> sentTo,
+        final List<ClientSession<P>> into)
+    {
+        if (null == sentTo)
+        {
+            return;
+        }
+        for (final ClientSession<P> destination : sentTo.values())
+        {
+            if (!destination.isClosed() && !into.contains(destination))
+            {
+                into.add(destination);
+            }
+        }
+    }
+
+    void closePeer(final NodePublicKey key)
+    {
+        final List<ClientSession<P>> toClose;
+        synchronized (lock)
+        {
+            final KeyConnections<P> connections = byKey.get(key);
+            toClose = null == connections ? List.of() : new ArrayList<>(connections.sessions);
+        }
+        if (toClose.isEmpty())
+        {
+            LOG.info("ClosePeer for {}: no local connection", key.toShortString());
+        }
+        for (final ClientSession<P> session : toClose)
+        {
+            LOG.info("ClosePeer: closing {}", session.describe());
+            session.channel().execute(session::close);
+        }
+    }
+
+    void addWatcher(final ClientSession<P> watcher)
+    {
+        final List<ClientSession<P>> present = new ArrayList<>();
+        synchronized (lock)
+        {
+            watchers.add(watcher);
+            metrics.watchers.incrementAndGet();
+            for (final KeyConnections<P> connections : byKey.values())
+            {
+                present.add(connections.active);
+            }
+        }
+        for (final ClientSession<P> session : present)
+        {
+            sendPresent(watcher, session);
+        }
+    }
+
+    void removeWatcher(final ClientSession<P> watcher)
+    {
+        if (watchers.remove(watcher))
+        {
+            metrics.watchers.decrementAndGet();
+        }
+    }
+
+    private void broadcastPresent(final ClientSession<P> session)
+    {
+        for (final ClientSession<P> watcher : watchers)
+        {
+            sendPresent(watcher, session);
+        }
+    }
+
+    private void sendPresent(final ClientSession<P> watcher, final ClientSession<P> session)
+    {
+        final byte[] key = session.key().toBytes();
+        final byte[] ip16 = ip16(session.remoteAddress());
+        final int port = null == session.remoteAddress() ? 0 : session.remoteAddress().getPort();
+        final byte flags = session.presentFlags();
+        watcher.channel().execute(() -> watcher.writePeerPresent(key, ip16, port, flags));
+    }
+
+    private static byte[] ip16(final InetSocketAddress address)
+    {
+        final byte[] out = new byte[16];
+        if (null == address || null == address.getAddress())
+        {
+            return out;
+        }
+        final InetAddress ip = address.getAddress();
+        final byte[] raw = ip.getAddress();
+        if (ip instanceof Inet4Address)
+        {
+            out[10] = (byte)0xFF;
+            out[11] = (byte)0xFF;
+            System.arraycopy(raw, 0, out, 12, 4);
+        }
+        else
+        {
+            System.arraycopy(raw, 0, out, 0, 16);
+        }
+        return out;
+    }
+
+    /**
+     * The local connections of one key. Guarded by the router's lock.
+     */
+    private static final class KeyConnections<P>
+    {
+        final ArrayList<ClientSession<P>> sessions = new ArrayList<>(1);
+        ClientSession<P> active;
+        /** Destinations that duplicates of this key sent to before they closed; told when the key leaves. */
+        Long2ObjectHashMap<ClientSession<P>> departedSentTo;
+    }
+}

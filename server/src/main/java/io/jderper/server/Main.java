@@ -1,0 +1,227 @@
+package io.jderper.server;
+
+import io.jderper.core.handshake.ServerHandshake;
+import io.jderper.core.key.NodePrivateKey;
+import io.jderper.core.router.AdmissionPolicy;
+import io.jderper.core.router.RelayConfig;
+import io.jderper.core.router.RelayMetrics;
+import io.jderper.core.router.Router;
+import io.jderper.server.cli.DerperOptions;
+import io.jderper.server.cli.GoFlags;
+import io.jderper.tls.ManualCertificates;
+import io.jderper.tls.MetaCertificate;
+import io.jderper.tls.ServerCertificate;
+import io.jderper.tls.ServerTlsContexts;
+import io.jderper.tls.TlsProvider;
+import io.jderper.transport.RelayServer;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.ssl.SslContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The jderper command: a drop-in for derper's command line.
+ */
+public final class Main
+{
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+    private static final int EXIT_USAGE = 2;
+    private static final int EXIT_FAILURE = 1;
+
+    private Main()
+    {
+    }
+
+    /**
+     * @param args derper-style flags.
+     */
+    public static void main(final String[] args)
+    {
+        final DerperOptions options;
+        try
+        {
+            options = DerperOptions.parse(args);
+        }
+        catch (final GoFlags.FlagException ex)
+        {
+            System.err.println("jderper: " + ex.getMessage());
+            System.exit(EXIT_USAGE);
+            return;
+        }
+        if (options.version())
+        {
+            System.out.println(Version.get());
+            return;
+        }
+        try
+        {
+            run(options, System.out);
+        }
+        catch (final StartupException ex)
+        {
+            LOG.error("{}", ex.getMessage());
+            System.exit(EXIT_FAILURE);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void run(final DerperOptions options, final PrintStream out) throws InterruptedException
+    {
+        options.warnings().forEach(warning -> LOG.warn("{}", warning));
+        final InetSocketAddress listen;
+        try
+        {
+            listen = ListenAddress.parse(options.listen());
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new StartupException("-a: " + ex.getMessage());
+        }
+        final SecureRandom random = new SecureRandom();
+        final NodePrivateKey serverKey = serverKey(options, random);
+        final boolean tls = options.servesTls(listen.getPort());
+        Optional<SslContext> sslContext = Optional.empty();
+        Optional<ServerCertificate> certificate = Optional.empty();
+        if (tls)
+        {
+            if (!"manual".equals(options.certMode()))
+            {
+                throw new StartupException("-certmode " + options.certMode() + " is not supported yet; use " +
+                    "-certmode manual with -certdir (self-signed certificates are made for IP hostnames)");
+            }
+            certificate = Optional.of(loadCertificate(options));
+            sslContext = Optional.of(tlsContext(certificate.get(), serverKey, options.hostname()));
+        }
+        final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), random);
+        final RelayMetrics metrics = new RelayMetrics();
+        final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
+            RelayConfig.defaults(options.tcpWriteTimeout().toMillis()), metrics);
+        final RelayServer server;
+        try
+        {
+            server = RelayServer.start(new RelayServer.Settings(
+                listen, sslContext, options.httpPort(), handshake, router, 0));
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new StartupException("cannot listen on " + options.listen() + ": " + ex.getMessage());
+        }
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            LOG.info("shutting down");
+            server.close();
+            stopped.countDown();
+        }, "jderper-shutdown"));
+        printBanner(out, options, server, serverKey, certificate);
+        stopped.await();
+    }
+
+    private static NodePrivateKey serverKey(final DerperOptions options, final SecureRandom random)
+    {
+        if (options.dev())
+        {
+            if (!options.configPath().isEmpty())
+            {
+                LOG.info("-dev: using a fresh random server key; -c {} is not read", options.configPath());
+            }
+            return NodePrivateKey.generate(random);
+        }
+        String path = options.configPath();
+        if (path.isEmpty())
+        {
+            if (!"root".equals(System.getProperty("user.name")))
+            {
+                throw new StartupException("-c <config path> not specified");
+            }
+            path = "/var/lib/derper/derper.key";
+        }
+        try
+        {
+            return ServerKeyFile.loadOrCreate(Path.of(path), random);
+        }
+        catch (final IOException ex)
+        {
+            throw new StartupException(ex.getMessage());
+        }
+    }
+
+    private static ServerCertificate loadCertificate(final DerperOptions options)
+    {
+        try
+        {
+            return ManualCertificates.load(options.certDir(), options.hostname());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new StartupException("certificate for " + options.hostname() + " in " + options.certDir() + ": " +
+                ex.getMessage());
+        }
+    }
+
+    private static SslContext tlsContext(
+        final ServerCertificate certificate, final NodePrivateKey serverKey, final String hostname)
+    {
+        try
+        {
+            final TlsProvider provider = TlsProvider.detect();
+            return ServerTlsContexts.create(provider, ManualCertificates.store(certificate, hostname),
+                MetaCertificate.create(serverKey.publicKey().toHex()));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new StartupException("TLS setup failed: " + ex.getMessage());
+        }
+    }
+
+    private static void printBanner(final PrintStream out, final DerperOptions options, final RelayServer server,
+        final NodePrivateKey serverKey, final Optional<ServerCertificate> certificate)
+    {
+        final InetSocketAddress bound = server.mainAddress();
+        final boolean tls = certificate.isPresent();
+        final InetAddress address = bound.getAddress();
+        final String host = tls ? options.hostname() :
+            (address.isAnyLocalAddress() ? "localhost" : address.getHostAddress());
+        final String url = (tls ? "https://" : "http://") + hostPort(host, bound.getPort()) + "/derp";
+        out.println("jderper " + Version.get() + " relaying at " + url);
+        out.println("server public key: " + serverKey.publicKey());
+        if (tls)
+        {
+            final Optional<String> pin = certificate.get().selfSignedIp() ?
+                Optional.of(certificate.get().sha256RawPin()) : Optional.empty();
+            final var node = DerpMapEntry.node(options.hostname(), bound.getPort(), pin, -1);
+            out.println("DERP map node entry: " + node);
+            out.println("DERP map (one region): " + DerpMapEntry.map(node));
+        }
+        out.println("stop with Ctrl-C or: kill " + ProcessHandle.current().pid());
+        out.flush();
+    }
+
+    private static String hostPort(final String host, final int port)
+    {
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    /**
+     * A start-up failure with a message meant for the operator.
+     */
+    private static final class StartupException extends RuntimeException
+    {
+        StartupException(final String message)
+        {
+            super(message, null, false, false);
+        }
+    }
+}

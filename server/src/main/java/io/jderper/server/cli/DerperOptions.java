@@ -1,0 +1,189 @@
+package io.jderper.server.cli;
+
+import io.jderper.core.protocol.ProtocolLimits;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * derper v1.102.3's command line (spec §4.17), parsed with Go's flag syntax. Each flag is implemented here or
+ * refused at start with a message that says so; none is silently ignored.
+ *
+ * @param listen           {@code -a}.
+ * @param httpPort         {@code -http-port}.
+ * @param configPath       {@code -c}, empty if not given.
+ * @param certMode         {@code -certmode}.
+ * @param certDir          {@code -certdir}.
+ * @param hostname         {@code -hostname}.
+ * @param dev              {@code -dev}.
+ * @param version          {@code -version}.
+ * @param runStun          {@code -stun}.
+ * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
+ * @param warnings         things worth a startup warning (defaults we do not act on).
+ */
+public record DerperOptions(
+    String listen,
+    int httpPort,
+    String configPath,
+    String certMode,
+    Path certDir,
+    String hostname,
+    boolean dev,
+    boolean version,
+    boolean runStun,
+    Duration tcpWriteTimeout,
+    List<String> warnings)
+{
+    /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
+    private static final Map<String, String> NOT_YET = Map.ofEntries(
+        Map.entry("stun-port", "STUN"),
+        Map.entry("derp", "disabling DERP (STUN-only mode)"),
+        Map.entry("acme-eab-kid", "ACME certificates"),
+        Map.entry("acme-eab-key", "ACME certificates"),
+        Map.entry("acme-email", "ACME certificates"),
+        Map.entry("acme-ip-certs", "ACME IP certificates"),
+        Map.entry("home", "custom home pages"),
+        Map.entry("mesh-psk-file", "meshing"),
+        Map.entry("mesh-with", "meshing"),
+        Map.entry("bootstrap-dns-names", "bootstrap DNS"),
+        Map.entry("unpublished-bootstrap-dns-names", "bootstrap DNS"),
+        Map.entry("verify-clients", "client admission"),
+        Map.entry("verify-client-url", "client admission"),
+        Map.entry("verify-client-url-fail-open", "client admission"),
+        Map.entry("socket", "client admission"),
+        Map.entry("accept-connection-limit", "accept rate limits"),
+        Map.entry("accept-connection-burst", "accept rate limits"),
+        Map.entry("rate-config", "per-client rate limits"),
+        Map.entry("tcp-keepalive-time", "TCP keepalive tuning"),
+        Map.entry("tcp-user-timeout", "TCP_USER_TIMEOUT tuning"),
+        Map.entry("ace", "the experimental CONNECT proxy"));
+
+    /** Flags for Tailscale's internal secrets service, which jderper does not plan to support. */
+    private static final List<String> UNSUPPORTED = List.of("secrets-url", "secrets-path-prefix",
+        "secrets-cache-dir");
+
+    /**
+     * @param args the command line.
+     * @return the options.
+     * @throws GoFlags.FlagException if the command line is malformed or asks for something not supported.
+     */
+    public static DerperOptions parse(final String[] args)
+    {
+        final GoFlags flags = declare(new GoFlags()).parse(args);
+        if (!flags.positional().isEmpty())
+        {
+            throw new GoFlags.FlagException("unexpected arguments after the flags: " + flags.positional());
+        }
+        for (final String name : flags.given())
+        {
+            if (UNSUPPORTED.contains(name))
+            {
+                throw new GoFlags.FlagException("-" + name + " (setec secrets) is not supported by jderper; " +
+                    "give the mesh key with -mesh-psk-file once meshing is available");
+            }
+            if (NOT_YET.containsKey(name) && !isHarmless(flags, name))
+            {
+                throw new GoFlags.FlagException("-" + name + " is not supported yet (" + NOT_YET.get(name) +
+                    " is still to come in jderper)");
+            }
+        }
+        final boolean dev = flags.bool("dev", false);
+        final boolean runStun = flags.bool("stun", true);
+        if (flags.isSet("stun") && runStun)
+        {
+            throw new GoFlags.FlagException("-stun is not supported yet (STUN is still to come in jderper); " +
+                "pass -stun=false");
+        }
+        final String certMode = flags.string("certmode", "letsencrypt");
+        if (!List.of("letsencrypt", "manual", "gcp").contains(certMode))
+        {
+            throw new GoFlags.FlagException("unsupported cert mode: \"" + certMode + "\"");
+        }
+        final Duration writeTimeout = flags.duration("tcp-write-timeout",
+            Duration.ofMillis(ProtocolLimits.DEFAULT_WRITE_TIMEOUT_MS));
+        if (writeTimeout.isNegative())
+        {
+            throw new GoFlags.FlagException("-tcp-write-timeout must not be negative, got " + writeTimeout);
+        }
+        final int httpPort = flags.integer("http-port", 80);
+        if (httpPort > 65535 || httpPort < -1)
+        {
+            throw new GoFlags.FlagException("-http-port must be -1 or a port number, got " + httpPort);
+        }
+        final List<String> warnings = new ArrayList<>();
+        if (runStun)
+        {
+            warnings.add("STUN is not implemented in this build yet: no STUN server runs (pass -stun=false to " +
+                "silence this)");
+        }
+        return new DerperOptions(
+            flags.string("a", dev ? ":3340" : ":443"),
+            httpPort,
+            flags.string("c", ""),
+            certMode,
+            Path.of(flags.string("certdir", defaultCertDir())),
+            flags.string("hostname", "derp.tailscale.com"),
+            dev,
+            flags.bool("version", false),
+            runStun,
+            writeTimeout,
+            List.copyOf(warnings));
+    }
+
+    /**
+     * Values of a not-yet-supported flag that ask for exactly what this build already does.
+     */
+    private static boolean isHarmless(final GoFlags flags, final String name)
+    {
+        return switch (name)
+        {
+            case "derp" -> flags.bool("derp", true);
+            case "verify-clients", "acme-ip-certs", "ace" -> !flags.bool(name, false);
+            case "verify-client-url-fail-open" -> flags.bool(name, true);
+            case "home", "mesh-with", "mesh-psk-file", "verify-client-url", "rate-config", "bootstrap-dns-names",
+                 "unpublished-bootstrap-dns-names", "socket", "acme-eab-kid", "acme-eab-key", "acme-email" ->
+                flags.string(name, "").isEmpty();
+            default -> false;
+        };
+    }
+
+    private static GoFlags declare(final GoFlags flags)
+    {
+        for (final String name : List.of("a", "c", "certmode", "certdir", "hostname", "stun-port", "http-port",
+            "acme-eab-kid", "acme-eab-key", "acme-email", "home", "mesh-psk-file", "mesh-with", "secrets-url",
+            "secrets-path-prefix", "secrets-cache-dir", "bootstrap-dns-names", "unpublished-bootstrap-dns-names",
+            "verify-client-url", "socket", "accept-connection-limit", "accept-connection-burst", "rate-config",
+            "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout"))
+        {
+            flags.declare(name, GoFlags.Kind.VALUE);
+        }
+        for (final String name : List.of("dev", "version", "stun", "derp", "acme-ip-certs", "verify-clients",
+            "verify-client-url-fail-open", "ace"))
+        {
+            flags.declare(name, GoFlags.Kind.BOOLEAN);
+        }
+        return flags;
+    }
+
+    private static String defaultCertDir()
+    {
+        final String xdg = System.getenv("XDG_CACHE_HOME");
+        final Path cache = null != xdg && !xdg.isEmpty() ? Path.of(xdg) :
+            Path.of(System.getProperty("user.home"), ".cache");
+        return cache.resolve("tailscale").resolve("derper-certs").toString();
+    }
+
+    /**
+     * Whether the main listener serves TLS: derper does when the port is 443 or the cert mode is manual.
+     *
+     * @param port the main listener's port.
+     * @return true for TLS.
+     */
+    public boolean servesTls(final int port)
+    {
+        return 443 == port || "manual".equals(certMode);
+    }
+}

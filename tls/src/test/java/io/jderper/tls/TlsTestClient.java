@@ -1,0 +1,154 @@
+package io.jderper.tls;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.List;
+
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * A TLS client on the JDK's own provider, independent of the server's, that trusts anything and reports what it
+ * negotiated and which chain it received. Every socket operation has a timeout.
+ */
+final class TlsTestClient
+{
+    private static final int TIMEOUT_MS = 10_000;
+
+    private TlsTestClient()
+    {
+    }
+
+    /**
+     * @param protocols            protocol versions the client offers.
+     * @param serverName           SNI to send, or null for none.
+     * @param applicationProtocols ALPN protocols to offer, or null to send no ALPN extension.
+     */
+    record Options(List<String> protocols, String serverName, List<String> applicationProtocols)
+    {
+        static Options tls13()
+        {
+            return new Options(List.of("TLSv1.3"), null, null);
+        }
+
+        static Options tls12()
+        {
+            return new Options(List.of("TLSv1.2"), null, null);
+        }
+
+        Options sni(final String name)
+        {
+            return new Options(protocols, name, applicationProtocols);
+        }
+
+        Options alpn(final String... names)
+        {
+            return new Options(protocols, serverName, List.of(names));
+        }
+    }
+
+    /**
+     * @param applicationProtocol the ALPN protocol selected, empty if none.
+     */
+    record Handshake(String protocol, String applicationProtocol, List<X509Certificate> peerChain)
+    {
+    }
+
+    static Handshake handshake(final int port, final Options options) throws IOException, GeneralSecurityException
+    {
+        final SSLContext context = SSLContext.getInstance("TLS", "SunJSSE");
+        context.init(null, new TrustManager[] {new TrustEverything()}, null);
+        try (SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket())
+        {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+            socket.setSoTimeout(TIMEOUT_MS);
+            final SSLParameters parameters = socket.getSSLParameters();
+            parameters.setProtocols(options.protocols().toArray(String[]::new));
+            parameters.setServerNames(null == options.serverName() ?
+                List.of() : List.of(new SNIHostName(options.serverName())));
+            if (null != options.applicationProtocols())
+            {
+                parameters.setApplicationProtocols(options.applicationProtocols().toArray(String[]::new));
+            }
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            final SSLSession session = socket.getSession();
+            final Certificate[] chain = session.getPeerCertificates();
+            return new Handshake(session.getProtocol(), socket.getApplicationProtocol(),
+                Arrays.stream(chain).map(X509Certificate.class::cast).toList());
+        }
+    }
+
+    /**
+     * Sends a hand-made ClientHello and returns the first 7 bytes the server answers with: a record header and
+     * the first two bytes of its body (handshake type, or alert level and description). Needed because the JDK
+     * client refuses to offer TLS 1.1 at all, so it cannot show that the server refuses it.
+     */
+    static byte[] rawHello(final int port, final byte[] clientHello) throws IOException
+    {
+        try (Socket socket = new Socket())
+        {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+            socket.setSoTimeout(TIMEOUT_MS);
+            final OutputStream out = socket.getOutputStream();
+            out.write(clientHello);
+            out.flush();
+            final byte[] answer = new byte[7];
+            new DataInputStream(socket.getInputStream()).readFully(answer);
+            return answer;
+        }
+    }
+
+    private static final class TrustEverything extends X509ExtendedTrustManager
+    {
+        @Override
+        public void checkClientTrusted(final X509Certificate[] chain, final String authType, final Socket socket)
+        {
+        }
+
+        @Override
+        public void checkServerTrusted(final X509Certificate[] chain, final String authType, final Socket socket)
+        {
+        }
+
+        @Override
+        public void checkClientTrusted(final X509Certificate[] chain, final String authType, final SSLEngine engine)
+        {
+        }
+
+        @Override
+        public void checkServerTrusted(final X509Certificate[] chain, final String authType, final SSLEngine engine)
+        {
+        }
+
+        @Override
+        public void checkClientTrusted(final X509Certificate[] chain, final String authType)
+        {
+        }
+
+        @Override
+        public void checkServerTrusted(final X509Certificate[] chain, final String authType)
+        {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers()
+        {
+            return new X509Certificate[0];
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package io.jderper.transport;
+
+import io.jderper.core.handshake.ServerHandshake;
+import io.jderper.core.protocol.Violation;
+import io.jderper.core.router.RelayMetrics;
+import io.jderper.core.router.Router;
+import io.jderper.transport.derp.DerpUpgrade;
+import io.jderper.transport.derp.RelayLoops;
+import io.jderper.transport.http.PlainHttpPortHandler;
+import io.jderper.transport.http.RelayHttpHandler;
+import io.jderper.transport.http.TlsSniffer;
+import io.jderper.transport.io.IoTransport;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The relay's listeners: the main port (TLS or plain HTTP) that serves {@code /derp} and the probes, and the
+ * optional plain-HTTP port beside a TLS listener. One event loop per core; a connection stays on its loop.
+ */
+public final class RelayServer implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+    private static final int MAX_REQUEST_LINE = 4096;
+    private static final int MAX_HEADER_BYTES = 16384;
+    private static final int MAX_REQUEST_BODY = 8192;
+    /** Pre-upgrade read timeout, as derper's HTTP server. */
+    private static final int HTTP_READ_TIMEOUT_SECONDS = 30;
+
+    private final Settings settings;
+    private final IoTransport transport;
+    private final EventLoopGroup group;
+    private final RelayLoops loops;
+    private final Channel mainChannel;
+    private final Channel httpChannel;
+
+    /**
+     * What the server listens on and with.
+     *
+     * @param listen     the main listener's address.
+     * @param tls        the TLS context for the main listener; empty serves plain HTTP.
+     * @param httpPort   the plain-HTTP port beside a TLS listener, bound to the same IP; negative disables.
+     * @param handshake  the server's key and handshake.
+     * @param router     the relay router.
+     * @param eventLoops event loop threads; 0 means one per available processor.
+     */
+    public record Settings(
+        InetSocketAddress listen,
+        Optional<SslContext> tls,
+        int httpPort,
+        ServerHandshake handshake,
+        Router<ByteBuf> router,
+        int eventLoops)
+    {
+    }
+
+    private RelayServer(final Settings settings, final IoTransport transport, final EventLoopGroup group,
+        final RelayLoops loops, final Channel mainChannel, final Channel httpChannel)
+    {
+        this.settings = settings;
+        this.transport = transport;
+        this.group = group;
+        this.loops = loops;
+        this.mainChannel = mainChannel;
+        this.httpChannel = httpChannel;
+    }
+
+    /**
+     * Binds the listeners and starts serving.
+     *
+     * @param settings what to listen on.
+     * @return the running server.
+     * @throws InterruptedException if interrupted while binding.
+     */
+    public static RelayServer start(final Settings settings) throws InterruptedException
+    {
+        final IoTransport transport = IoTransport.select();
+        final int threads = settings.eventLoops() > 0 ? settings.eventLoops() :
+            Runtime.getRuntime().availableProcessors();
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, transport.handlerFactory());
+        try
+        {
+            final RelayLoops loops = new RelayLoops(group, settings.router(), PooledByteBufAllocator.DEFAULT);
+            final DerpUpgrade upgrade = new DerpUpgrade(loops, settings.handshake());
+            final RelayMetrics metrics = settings.router().metrics();
+            final Channel main = bootstrap(group, transport, new ChannelInitializer<SocketChannel>()
+            {
+                @Override
+                protected void initChannel(final SocketChannel ch)
+                {
+                    final ChannelPipeline pipeline = ch.pipeline();
+                    settings.tls().ifPresent(tls ->
+                    {
+                        pipeline.addLast("tls-sniffer", new TlsSniffer(tls, metrics));
+                        pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
+                    });
+                    addHttpCodec(pipeline);
+                    pipeline.addLast("http", new RelayHttpHandler(upgrade));
+                }
+            }).bind(settings.listen()).sync().channel();
+            Channel http = null;
+            if (settings.tls().isPresent() && settings.httpPort() >= 0)
+            {
+                final InetSocketAddress httpAddress = new InetSocketAddress(settings.listen().getAddress(),
+                    settings.httpPort());
+                http = bootstrap(group, transport, new ChannelInitializer<SocketChannel>()
+                {
+                    @Override
+                    protected void initChannel(final SocketChannel ch)
+                    {
+                        addHttpCodec(ch.pipeline());
+                        ch.pipeline().addLast("http", new PlainHttpPortHandler());
+                    }
+                }).bind(httpAddress).sync().channel();
+            }
+            final RelayServer server = new RelayServer(settings, transport, group, loops, main, http);
+            LOG.info("listening on {} ({}), {} event loops{}", server.mainAddress(),
+                settings.tls().isPresent() ? "TLS" : "plain HTTP", threads,
+                null == http ? "" : ", plain HTTP on " + http.localAddress());
+            return server;
+        }
+        catch (final RuntimeException | InterruptedException ex)
+        {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw ex;
+        }
+    }
+
+    private static ServerBootstrap bootstrap(
+        final EventLoopGroup group, final IoTransport transport, final ChannelInitializer<SocketChannel> init)
+    {
+        return new ServerBootstrap()
+            .group(group)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 4096)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 10, 64 << 10))
+            .childHandler(init);
+    }
+
+    private static void addHttpCodec(final ChannelPipeline pipeline)
+    {
+        pipeline.addLast("http-idle", new IdleStateHandler(HTTP_READ_TIMEOUT_SECONDS, 0, 0));
+        pipeline.addLast(DerpUpgrade.HTTP_DECODER, new HttpRequestDecoder(MAX_REQUEST_LINE, MAX_HEADER_BYTES, 8192));
+        pipeline.addLast("http-encoder", new HttpResponseEncoder());
+        pipeline.addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY));
+    }
+
+    /**
+     * @return the bound address of the main listener (useful when port 0 was asked for).
+     */
+    public InetSocketAddress mainAddress()
+    {
+        return (InetSocketAddress)mainChannel.localAddress();
+    }
+
+    /**
+     * @return the bound address of the plain-HTTP port, if one runs.
+     */
+    public Optional<InetSocketAddress> httpAddress()
+    {
+        return Optional.ofNullable(httpChannel).map(ch -> (InetSocketAddress)ch.localAddress());
+    }
+
+    /**
+     * @return the I/O transport in use.
+     */
+    public String transportName()
+    {
+        return transport.name();
+    }
+
+    /**
+     * @return the relay loops (for tests and metrics).
+     */
+    public RelayLoops loops()
+    {
+        return loops;
+    }
+
+    /**
+     * @return the settings the server started with.
+     */
+    public Settings settings()
+    {
+        return settings;
+    }
+
+    /**
+     * Stops listening, closes every connection and stops the event loops, waiting at most a few seconds.
+     */
+    @Override
+    public void close()
+    {
+        mainChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (null != httpChannel)
+        {
+            httpChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        loops.stop();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Logs and counts failed TLS handshakes (garbage after a TLS-looking first byte, old protocol versions).
+     */
+    private static final class TlsFailureLogger extends ChannelInboundHandlerAdapter
+    {
+        private final RelayMetrics metrics;
+
+        TlsFailureLogger(final RelayMetrics metrics)
+        {
+            this.metrics = metrics;
+        }
+
+        @Override
+        public void userEventTriggered(final ChannelHandlerContext ctx, final Object event) throws Exception
+        {
+            if (event instanceof SslHandshakeCompletionEvent completion)
+            {
+                if (completion.isSuccess())
+                {
+                    ctx.pipeline().remove(this);
+                }
+                else
+                {
+                    metrics.violation(Violation.BAD_TRANSPORT);
+                    LOG.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
+                        completion.cause().toString());
+                    ctx.close();
+                    return;
+                }
+            }
+            super.userEventTriggered(ctx, event);
+        }
+
+        @Override
+        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+        {
+            // Handshake failures also surface here; the completion event above has already logged them.
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.jderper.transport.http;
+
+import io.jderper.transport.derp.DerpUpgrade;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.Locale;
+
+/**
+ * The main listener's HTTP endpoints (spec §1.3, §4.12, §4.13): the {@code /derp} upgrade, the probes, the
+ * captive-portal check, robots.txt and the home page for every other path.
+ */
+public final class RelayHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
+{
+    private static final Logger LOG = LoggerFactory.getLogger(RelayHttpHandler.class);
+    private static final String ROBOTS = "User-agent: *\nDisallow: /\n";
+
+    private final DerpUpgrade upgrade;
+
+    /**
+     * @param upgrade performs the {@code /derp} upgrade.
+     */
+    public RelayHttpHandler(final DerpUpgrade upgrade)
+    {
+        this.upgrade = upgrade;
+    }
+
+    @Override
+    protected void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
+    {
+        if (!request.decoderResult().isSuccess())
+        {
+            LOG.debug("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
+            final FullHttpResponse response = HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request");
+            request.headers().set("Connection", "close");
+            HttpResponses.send(ctx, request, response);
+            return;
+        }
+        final String path = new QueryStringDecoder(request.uri()).path();
+        switch (path)
+        {
+            case "/derp" -> onDerp(ctx, request);
+            case "/derp/probe", "/derp/latency-check" -> HttpResponses.send(ctx, request, probe(request));
+            case CaptivePortalCheck.PATH -> HttpResponses.send(ctx, request, CaptivePortalCheck.respond(request));
+            case "/robots.txt" ->
+            {
+                final FullHttpResponse response = HttpResponses.response(HttpResponseStatus.OK,
+                    HttpResponses.TEXT_PLAIN, ROBOTS);
+                HttpResponses.addBrowserHeaders(response.headers());
+                HttpResponses.send(ctx, request, response);
+            }
+            default ->
+            {
+                final FullHttpResponse response = HttpResponses.response(HttpResponseStatus.OK,
+                    HttpResponses.TEXT_HTML, HomePage.html());
+                HttpResponses.addBrowserHeaders(response.headers());
+                HttpResponses.send(ctx, request, response);
+            }
+        }
+    }
+
+    private void onDerp(final ChannelHandlerContext ctx, final FullHttpRequest request)
+    {
+        final String up = request.headers().get("Upgrade", "").toLowerCase(Locale.ROOT);
+        final String subprotocols = request.headers().get("Sec-WebSocket-Protocol", "");
+        if ("websocket".equals(up) && subprotocols.contains("derp"))
+        {
+            // WebSocket DERP (spec §1.6) is not served by this build; say so rather than speak raw DERP to it.
+            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.NOT_IMPLEMENTED,
+                "WebSocket DERP is not supported by this server yet"));
+            return;
+        }
+        if (!"derp".equals(up) && !"websocket".equals(up))
+        {
+            if (!up.isEmpty())
+            {
+                LOG.info("weird upgrade value {} from {}", up, ctx.channel().remoteAddress());
+            }
+            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.UPGRADE_REQUIRED,
+                "DERP requires connection upgrade"));
+            return;
+        }
+        upgrade.upgrade(ctx, request);
+    }
+
+    private static FullHttpResponse probe(final FullHttpRequest request)
+    {
+        final HttpMethod method = request.method();
+        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method))
+        {
+            return HttpResponses.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "bogus probe method");
+        }
+        final FullHttpResponse response = HttpResponses.response(HttpResponseStatus.OK, null, "");
+        response.headers().set("Access-Control-Allow-Origin", "*");
+        return response;
+    }
+
+    @Override
+    public void userEventTriggered(final ChannelHandlerContext ctx, final Object event) throws Exception
+    {
+        if (event instanceof IdleStateEvent)
+        {
+            // An HTTP connection that sent no complete request for the read timeout (derper: 30 s).
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+    {
+        if (cause instanceof IOException)
+        {
+            LOG.debug("HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        else
+        {
+            LOG.info("closing HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        ctx.close();
+    }
+}
