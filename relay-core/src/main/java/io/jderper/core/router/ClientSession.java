@@ -79,6 +79,7 @@ public final class ClientSession<P>
     private boolean dirty;
     private Long2ObjectHashMap<ClientSession<P>> sentTo;
     private ClientSession<P> pendingDestination;
+    private boolean readingPaused;
     private int sentToPruneAt = SENT_TO_PRUNE_THRESHOLD;
     private boolean watching;
     private long lastActivityNs;
@@ -248,6 +249,7 @@ public final class ClientSession<P>
             onAdmission(decision.join(), null);
             return;
         }
+        readingPaused = true;
         channel.setReading(false);
         decision.whenComplete((admitted, error) -> channel.execute(() -> onAdmission(admitted, error)));
     }
@@ -267,7 +269,11 @@ public final class ClientSession<P>
             return;
         }
         finishHandshake();
-        channel.setReading(true);
+        if (readingPaused)
+        {
+            readingPaused = false;
+            channel.setReading(true);
+        }
     }
 
     private void finishHandshake()
@@ -440,6 +446,15 @@ public final class ClientSession<P>
         {
             destination.loop.offer(packet, disco, dataLength);
         }
+    }
+
+    /**
+     * Forgets a frame from {@link #beginSendPacket} that will never be completed (the connection closed while its
+     * data was arriving); the transport has already released it.
+     */
+    public void abandonPacket()
+    {
+        pendingDestination = null;
     }
 
     private void noteActivity()

@@ -10,7 +10,6 @@ import io.jderper.core.router.ClientChannel;
 import io.jderper.core.router.ClientSession;
 import io.jderper.core.router.RelayMetrics;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.agrona.DirectBuffer;
@@ -25,11 +24,13 @@ import java.net.InetSocketAddress;
  * Reads DERP frames from an upgraded connection and writes what the relay core sends back; the core's view of
  * the connection ({@link ClientChannel}).
  *
- * <p>Inbound bytes are not merged into one buffer: a frame split over several reads is held as a composite of
- * the read buffers, and a packet's data is copied exactly once, from those buffers into the RecvPacket frame
- * the receiver will write. Only a frame still incomplete at the end of a read keeps a composite alive, so an
- * idle connection holds no inbound buffer. Frames are checked at their header (spec §4.2): a length that can
- * never be valid closes the connection before anything is buffered, unknown types are skipped as they stream by.
+ * <p>Packet data is copied once, from the read buffers straight into the RecvPacket frame the receiver will
+ * write: as soon as a SendPacket's destination key and first data bytes are at hand the frame is started, and the
+ * rest of the data is appended as it arrives, however many reads it spans. Only the few bytes of a unit cut by a
+ * read boundary before that point (a header, the keys and up to six data bytes, or a small control frame) are
+ * carried over in a small pooled buffer, which is returned as soon as it empties: an idle connection holds no
+ * inbound buffer. Frames are checked at their header (spec §4.2): a length that can never be valid closes the
+ * connection before anything is buffered, unknown types are skipped as they stream by.
  */
 public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter implements ClientChannel<ByteBuf>
 {
@@ -42,7 +43,11 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     private ChannelHandlerContext ctx;
     private RelayLoops.PerLoop loop;
     private ClientSession<ByteBuf> session;
-    private CompositeByteBuf pending;
+    /** Bytes of an unfinished unit (or, while admission runs, everything read), or null. */
+    private ByteBuf carry;
+    /** A RecvPacket frame still receiving data, or null. */
+    private ByteBuf filling;
+    private int fillRemaining;
     private long skipRemaining;
     private boolean closed;
 
@@ -76,143 +81,246 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
             io.netty.util.ReferenceCountUtil.release(msg);
             return;
         }
-        if (closed)
-        {
-            in.release();
-            return;
-        }
-        if (null == pending)
-        {
-            process(in);
-            if (in.isReadable() && !closed)
-            {
-                pending = ctx.alloc().compositeDirectBuffer(64);
-                pending.addComponent(true, in);
-            }
-            else
-            {
-                in.release();
-            }
-        }
-        else
-        {
-            pending.addComponent(true, in);
-            process(pending);
-            releasePendingIfDrained();
-        }
-    }
-
-    private void releasePendingIfDrained()
-    {
-        if (null == pending)
-        {
-            return;
-        }
-        if (!pending.isReadable() || closed)
-        {
-            pending.release();
-            pending = null;
-        }
-        else
-        {
-            pending.discardReadComponents();
-        }
-    }
-
-    private void process(final ByteBuf in)
-    {
         try
         {
-            while (!closed && in.isReadable())
+            if (null != carry)
             {
-                if (skipRemaining > 0)
-                {
-                    final int skip = (int)Math.min(skipRemaining, in.readableBytes());
-                    in.skipBytes(skip);
-                    skipRemaining -= skip;
-                    continue;
-                }
-                if (session.isAdmitting() || in.readableBytes() < FrameHeader.LENGTH)
-                {
-                    return;
-                }
-                final int at = in.readerIndex();
-                final byte type = in.getByte(at);
-                final long length = in.getUnsignedInt(at + 1);
-                if (session.awaitsClientInfo())
-                {
-                    FrameRules.checkFirstFrame(type, length);
-                    if (!readClientInfo(in, type, (int)length))
-                    {
-                        return;
-                    }
-                    continue;
-                }
-                if (FrameRules.SKIP == FrameRules.check(type, length, session.isMeshPrivileged()))
-                {
-                    in.skipBytes(FrameHeader.LENGTH);
-                    skipRemaining = length;
-                    session.onSkippedFrame(type);
-                    continue;
-                }
-                if (in.readableBytes() - FrameHeader.LENGTH < length)
-                {
-                    return;
-                }
-                dispatch(in, type, (int)length);
-                in.skipBytes(FrameHeader.LENGTH + (int)length);
+                topUpCarry(in);
+            }
+            if (null == carry)
+            {
+                process(in);
+            }
+            if (in.isReadable() && !closed)
+            {
+                appendToCarry(in, in.readableBytes());
             }
         }
         catch (final ProtocolException ex)
         {
             onViolation(ex.violation(), ex.getMessage());
         }
+        finally
+        {
+            in.release();
+            if (closed)
+            {
+                releaseBuffers();
+            }
+        }
     }
 
-    private boolean readClientInfo(final ByteBuf in, final byte type, final int length)
+    /**
+     * Moves just enough bytes from {@code in} into the carry buffer to finish its unit, processes it, and repeats
+     * until the carry is empty (then {@code in} is read directly) or {@code in} is exhausted.
+     */
+    private void topUpCarry(final ByteBuf in)
     {
-        if (in.readableBytes() - FrameHeader.LENGTH < length)
+        while (null != carry && !closed)
         {
-            return false;
+            final int needed = bytesNeeded(carry);
+            if (needed > 0)
+            {
+                if (!in.isReadable())
+                {
+                    return;
+                }
+                appendToCarry(in, Math.min(needed, in.readableBytes()));
+                if (bytesNeeded(carry) > 0)
+                {
+                    return;
+                }
+            }
+            process(carry);
+            if (!carry.isReadable())
+            {
+                carry.release();
+                carry = null;
+            }
+            else if (session.isAdmitting())
+            {
+                return;
+            }
         }
+    }
+
+    /**
+     * How many more bytes the unit at the head of {@code buffer} needs before {@link #process} can act on it.
+     */
+    private int bytesNeeded(final ByteBuf buffer)
+    {
+        final int readable = buffer.readableBytes();
+        if (session.isAdmitting())
+        {
+            return Integer.MAX_VALUE;
+        }
+        if (skipRemaining > 0 || null != filling)
+        {
+            return 0;
+        }
+        if (readable < FrameHeader.LENGTH)
+        {
+            return FrameHeader.LENGTH - readable;
+        }
+        final int at = buffer.readerIndex();
+        final byte type = buffer.getByte(at);
+        final long length = buffer.getUnsignedInt(at + 1);
+        final long unit;
+        if (session.awaitsClientInfo())
+        {
+            FrameRules.checkFirstFrame(type, length);
+            unit = FrameHeader.LENGTH + length;
+        }
+        else if (FrameRules.SKIP == FrameRules.check(type, length, session.isMeshPrivileged()))
+        {
+            return 0;
+        }
+        else if (FrameType.SEND_PACKET == type || FrameType.FORWARD_PACKET == type)
+        {
+            unit = FrameHeader.LENGTH + headLength(type, length);
+        }
+        else
+        {
+            unit = FrameHeader.LENGTH + length;
+        }
+        return (int)Math.max(0, unit - readable);
+    }
+
+    private static int headLength(final byte type, final long length)
+    {
+        final int keys = FrameType.SEND_PACKET == type ? ProtocolLimits.KEY_LENGTH : 2 * ProtocolLimits.KEY_LENGTH;
+        return keys + (int)Math.min(DISCO_PREFIX, length - keys);
+    }
+
+    private void appendToCarry(final ByteBuf in, final int length)
+    {
+        if (null == carry)
+        {
+            carry = ctx.alloc().directBuffer(Math.max(128, length));
+        }
+        carry.writeBytes(in, length);
+    }
+
+    /**
+     * Acts on every complete unit at the head of {@code in}, leaving an incomplete one unread.
+     */
+    private void process(final ByteBuf in)
+    {
+        while (!closed && in.isReadable())
+        {
+            if (skipRemaining > 0)
+            {
+                final int skip = (int)Math.min(skipRemaining, in.readableBytes());
+                in.skipBytes(skip);
+                skipRemaining -= skip;
+                continue;
+            }
+            if (null != filling)
+            {
+                fill(in);
+                continue;
+            }
+            if (session.isAdmitting() || in.readableBytes() < FrameHeader.LENGTH)
+            {
+                return;
+            }
+            final int at = in.readerIndex();
+            final byte type = in.getByte(at);
+            final long length = in.getUnsignedInt(at + 1);
+            if (session.awaitsClientInfo())
+            {
+                FrameRules.checkFirstFrame(type, length);
+                if (in.readableBytes() - FrameHeader.LENGTH < length)
+                {
+                    return;
+                }
+                readClientInfo(in, type, (int)length);
+                continue;
+            }
+            if (FrameRules.SKIP == FrameRules.check(type, length, session.isMeshPrivileged()))
+            {
+                in.skipBytes(FrameHeader.LENGTH);
+                skipRemaining = length;
+                session.onSkippedFrame(type);
+                continue;
+            }
+            if (FrameType.SEND_PACKET == type || FrameType.FORWARD_PACKET == type)
+            {
+                if (in.readableBytes() - FrameHeader.LENGTH < headLength(type, length))
+                {
+                    return;
+                }
+                startPacket(in, type, (int)length);
+                continue;
+            }
+            if (in.readableBytes() - FrameHeader.LENGTH < length)
+            {
+                return;
+            }
+            // Control frames are at most 1000 bytes (Ping): copy them into the loop's scratch.
+            final UnsafeBuffer scratch = loop.scratch();
+            in.getBytes(at + FrameHeader.LENGTH, scratch.byteArray(), 0, (int)length);
+            in.skipBytes(FrameHeader.LENGTH + (int)length);
+            session.onFrame(type, scratch, 0, (int)length);
+        }
+    }
+
+    private void readClientInfo(final ByteBuf in, final byte type, final int length)
+    {
         // Once per connection: a plain array is fine here.
         final byte[] payload = new byte[length];
         in.getBytes(in.readerIndex() + FrameHeader.LENGTH, payload);
         in.skipBytes(FrameHeader.LENGTH + length);
         session.onClientInfo(type, new UnsafeBuffer(payload), 0, length);
-        return true;
     }
 
-    private void dispatch(final ByteBuf in, final byte type, final int length)
+    private void startPacket(final ByteBuf in, final byte type, final int length)
     {
-        final int payloadAt = in.readerIndex() + FrameHeader.LENGTH;
-        final UnsafeBuffer scratch = loop.scratch();
-        switch (type)
+        final boolean forwarded = FrameType.FORWARD_PACKET == type;
+        final int keys = forwarded ? 2 * ProtocolLimits.KEY_LENGTH : ProtocolLimits.KEY_LENGTH;
+        final int dataLength = length - keys;
+        final UnsafeBuffer head = loop.scratch();
+        // Keys plus enough data to recognise disco: routing reads only these bytes.
+        in.getBytes(in.readerIndex() + FrameHeader.LENGTH, head.byteArray(), 0, headLength(type, length));
+        in.skipBytes(FrameHeader.LENGTH + keys);
+        final ByteBuf frame = forwarded ?
+            session.beginForwardPacket(head, 0, dataLength) : session.beginSendPacket(head, 0, dataLength);
+        if (null == frame)
         {
-            case FrameType.SEND_PACKET -> relay(in, payloadAt, length, ProtocolLimits.KEY_LENGTH, false);
-            case FrameType.FORWARD_PACKET -> relay(in, payloadAt, length, 2 * ProtocolLimits.KEY_LENGTH, true);
-            default ->
-            {
-                // Control frames are at most 1000 bytes (Ping): copy them into the loop's scratch.
-                in.getBytes(payloadAt, scratch.byteArray(), 0, length);
-                session.onFrame(type, scratch, 0, length);
-            }
+            skipRemaining = dataLength;
+            return;
+        }
+        filling = frame;
+        fillRemaining = dataLength;
+        fill(in);
+    }
+
+    private void fill(final ByteBuf in)
+    {
+        // The one copy of the packet data: from the read buffer into the receiver's frame.
+        final int length = Math.min(fillRemaining, in.readableBytes());
+        filling.writeBytes(in, length);
+        fillRemaining -= length;
+        if (0 == fillRemaining)
+        {
+            final ByteBuf frame = filling;
+            filling = null;
+            session.completePacket(frame);
         }
     }
 
-    private void relay(final ByteBuf in, final int payloadAt, final int length, final int keysLength,
-        final boolean forwarded)
+    private void releaseBuffers()
     {
-        final int dataLength = length - keysLength;
-        final UnsafeBuffer head = loop.scratch();
-        // Keys plus enough data to recognise disco: routing reads only these bytes.
-        in.getBytes(payloadAt, head.byteArray(), 0, keysLength + Math.min(DISCO_PREFIX, dataLength));
-        final ByteBuf frame = forwarded ?
-            session.beginForwardPacket(head, 0, dataLength) : session.beginSendPacket(head, 0, dataLength);
-        if (null != frame)
+        if (null != carry)
         {
-            frame.writeBytes(in, payloadAt + keysLength, dataLength);
-            session.completePacket(frame);
+            carry.release();
+            carry = null;
+        }
+        if (null != filling)
+        {
+            filling.release();
+            filling = null;
+            session.abandonPacket();
         }
     }
 
@@ -240,17 +348,13 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
-        final boolean midFrame = skipRemaining > 0 || (null != pending && pending.isReadable());
+        final boolean midFrame = skipRemaining > 0 || null != filling || (null != carry && carry.isReadable());
         closed = true;
-        if (null != pending)
-        {
-            pending.release();
-            pending = null;
-        }
+        releaseBuffers();
         if (midFrame)
         {
             metrics.violation(Violation.TRUNCATED_FRAME);
-            LOG.debug("{} closed in the middle of a frame", session.describe());
+            LOG.debug("{} closed in the middle of a frame ({})", session.describe(), Violation.TRUNCATED_FRAME.label());
         }
         session.onClosed();
         ctx.fireChannelInactive();
@@ -259,11 +363,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     @Override
     public void handlerRemoved(final ChannelHandlerContext ctx)
     {
-        if (null != pending)
-        {
-            pending.release();
-            pending = null;
-        }
+        releaseBuffers();
     }
 
     @Override
@@ -323,11 +423,26 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     public void setReading(final boolean reading)
     {
         ctx.channel().config().setAutoRead(reading);
-        if (reading && null != pending && !closed)
+        if (reading && null != carry && !closed)
         {
             // Frames that arrived behind ClientInfo while admission ran.
-            process(pending);
-            releasePendingIfDrained();
+            try
+            {
+                process(carry);
+                if (!carry.isReadable())
+                {
+                    carry.release();
+                    carry = null;
+                }
+            }
+            catch (final ProtocolException ex)
+            {
+                onViolation(ex.violation(), ex.getMessage());
+            }
+            if (closed)
+            {
+                releaseBuffers();
+            }
             loop.relay().flushDirty();
         }
     }
