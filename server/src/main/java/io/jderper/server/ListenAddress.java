@@ -30,7 +30,13 @@ public final class ListenAddress
         final int port;
         try
         {
-            port = Integer.parseInt(portText);
+            // Go resolves service names here; derper users write ":https" for 443.
+            port = switch (portText)
+            {
+                case "https" -> 443;
+                case "http" -> 80;
+                default -> Integer.parseInt(portText);
+            };
         }
         catch (final NumberFormatException ex)
         {

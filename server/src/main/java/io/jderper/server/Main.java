@@ -51,9 +51,15 @@ public final class Main
         {
             options = DerperOptions.parse(args);
         }
+        catch (final GoFlags.HelpRequested ex)
+        {
+            System.out.print(DerperOptions.usage());
+            return;
+        }
         catch (final GoFlags.FlagException ex)
         {
             System.err.println("jderper: " + ex.getMessage());
+            System.err.print(DerperOptions.usage());
             System.exit(EXIT_USAGE);
             return;
         }
@@ -69,6 +75,11 @@ public final class Main
         catch (final StartupException ex)
         {
             LOG.error("{}", ex.getMessage());
+            System.exit(EXIT_FAILURE);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.error("jderper failed to start", ex);
             System.exit(EXIT_FAILURE);
         }
         catch (final InterruptedException ex)
@@ -142,7 +153,7 @@ public final class Main
         String path = options.configPath();
         if (path.isEmpty())
         {
-            if (!"root".equals(System.getProperty("user.name")))
+            if (0 != new com.sun.security.auth.module.UnixSystem().getUid())
             {
                 throw new StartupException("-c <config path> not specified");
             }

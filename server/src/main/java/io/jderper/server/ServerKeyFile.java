@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 
@@ -49,26 +48,45 @@ public final class ServerKeyFile
             Files.createDirectories(parent);
         }
         final String text = "{\n\t\"PrivateKey\": \"" + key.toText() + "\"\n}";
+        // Write a private temporary file whole, then link it into place: a crash never leaves a half-written
+        // key, and if another process created the file first, its key wins.
+        final Path temporary = Files.createTempFile(null == parent ? Path.of(".") : parent, ".derper-key", ".tmp",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try
         {
-            Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(temporary, text, StandardCharsets.UTF_8);
+            try
+            {
+                Files.createLink(path, temporary);
+            }
+            catch (final FileAlreadyExistsException ex)
+            {
+                return read(path);
+            }
         }
-        catch (final FileAlreadyExistsException ex)
+        finally
         {
-            // Another process won the race; use its key.
-            return read(path);
+            Files.deleteIfExists(temporary);
         }
-        Files.writeString(path, text, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
         LOG.info("wrote a new server key to {}", path);
         return key;
     }
 
     private static NodePrivateKey read(final Path path) throws IOException
     {
+        final byte[] bytes;
+        try
+        {
+            bytes = Files.readAllBytes(path);
+        }
+        catch (final IOException ex)
+        {
+            throw new IOException("config file " + path + " cannot be read: " + ex, ex);
+        }
         final JsonNode root;
         try
         {
-            root = JSON.readTree(Files.readAllBytes(path));
+            root = JSON.readTree(bytes);
         }
         catch (final IOException ex)
         {

@@ -141,10 +141,20 @@ public final class RelayServer implements AutoCloseable
                 null == http ? "" : ", plain HTTP on " + http.localAddress());
             return server;
         }
-        catch (final RuntimeException | InterruptedException ex)
+        catch (final Exception ex)
         {
+            // Netty's native transports throw IOExceptions from bind() without declaring them: catch everything,
+            // or the event-loop threads would keep the process alive after a failed start.
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw ex;
+            if (ex instanceof InterruptedException interrupted)
+            {
+                throw interrupted;
+            }
+            if (ex instanceof RuntimeException runtime)
+            {
+                throw runtime;
+            }
+            throw new IllegalStateException(ex.getMessage(), ex);
         }
     }
 

@@ -84,6 +84,9 @@ public final class ClientSession<P>
     private boolean watching;
     private long lastActivityNs;
 
+    /** Position in the owning loop's session list, for O(1) removal; loop thread only. */
+    int loopIndex = -1;
+
     /** Set by the router when another connection shares this key; read on every frame. */
     volatile boolean duplicate;
 

@@ -68,6 +68,7 @@ public final class RelayLoop<P>
         final ClientSession<P> session = new ClientSession<>(
             router.allocateId(), this, router, channel, remote, notIdeal, clock.nanoTime());
         router.sessionTable().put(session);
+        session.loopIndex = sessions.size();
         sessions.add(session);
         router.metrics().accepts.increment();
         return session;
@@ -76,7 +77,20 @@ public final class RelayLoop<P>
     void remove(final ClientSession<P> session)
     {
         router.sessionTable().remove(session);
-        sessions.remove(session);
+        // Swap-remove: O(1) however many sessions the loop owns.
+        final int index = session.loopIndex;
+        final int last = sessions.size() - 1;
+        if (index < 0 || index > last || sessions.get(index) != session)
+        {
+            return;
+        }
+        final ClientSession<P> moved = sessions.remove(last);
+        if (index != last)
+        {
+            sessions.set(index, moved);
+            moved.loopIndex = index;
+        }
+        session.loopIndex = -1;
     }
 
     /**

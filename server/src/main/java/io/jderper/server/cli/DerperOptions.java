@@ -114,13 +114,17 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-http-port must be -1 or a port number, got " + httpPort);
         }
         final List<String> warnings = new ArrayList<>();
+        if (dev && flags.isSet("a"))
+        {
+            warnings.add("-dev overrides -a: listening on :3340, as derper does");
+        }
         if (runStun)
         {
             warnings.add("STUN is not implemented in this build yet: no STUN server runs (pass -stun=false to " +
                 "silence this)");
         }
         return new DerperOptions(
-            flags.string("a", dev ? ":3340" : ":443"),
+            dev ? ":3340" : flags.string("a", ":443"),
             httpPort,
             flags.string("c", ""),
             certMode,
@@ -148,6 +152,28 @@ public record DerperOptions(
                 flags.string(name, "").isEmpty();
             default -> false;
         };
+    }
+
+    /**
+     * @return a usage text listing every flag and whether this build implements it.
+     */
+    public static String usage()
+    {
+        final StringBuilder text = new StringBuilder("Usage of jderper (derper-compatible flags):\n");
+        for (final String name : declare(new GoFlags()).declared())
+        {
+            text.append("  -").append(name);
+            if (NOT_YET.containsKey(name))
+            {
+                text.append("\t(not supported yet: ").append(NOT_YET.get(name)).append(')');
+            }
+            else if (UNSUPPORTED.contains(name))
+            {
+                text.append("\t(not supported)");
+            }
+            text.append('\n');
+        }
+        return text.toString();
     }
 
     private static GoFlags declare(final GoFlags flags)

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  */
 public final class GoFlags
 {
-    private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|ms|s|m|h)");
+    private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h)");
 
     private final Map<String, Kind> declared = new LinkedHashMap<>();
     private final Map<String, String> values = new LinkedHashMap<>();
@@ -76,6 +76,10 @@ public final class GoFlags
                 body = body.substring(0, eq);
             }
             final Kind kind = declared.get(body);
+            if (null == kind && ("h".equals(body) || "help".equals(body)))
+            {
+                throw new HelpRequested();
+            }
             if (null == kind)
             {
                 throw new FlagException("flag provided but not defined: -" + body);
@@ -157,7 +161,7 @@ public final class GoFlags
         }
         try
         {
-            return Integer.decode(value.trim());
+            return parseGoInt(value);
         }
         catch (final NumberFormatException ex)
         {
@@ -195,13 +199,63 @@ public final class GoFlags
         return List.copyOf(positional);
     }
 
+    /**
+     * Parses an int as Go's strconv.ParseInt with base 0 does: optional sign, {@code 0x}, {@code 0o}, {@code 0b}
+     * or leading-{@code 0} octal prefixes, underscores only between digits after a prefix.
+     */
+    static int parseGoInt(final String text)
+    {
+        String s = text;
+        boolean negative = false;
+        if (s.startsWith("-") || s.startsWith("+"))
+        {
+            negative = s.startsWith("-");
+            s = s.substring(1);
+        }
+        int radix = 10;
+        final String lower = s.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("0x") || lower.startsWith("0o") || lower.startsWith("0b"))
+        {
+            radix = lower.charAt(1) == 'x' ? 16 : lower.charAt(1) == 'o' ? 8 : 2;
+            s = s.substring(2);
+            if (s.startsWith("_"))
+            {
+                s = s.substring(1);
+            }
+        }
+        else if (s.length() > 1 && s.startsWith("0"))
+        {
+            radix = 8;
+            s = s.substring(1);
+        }
+        if (s.contains("_"))
+        {
+            if (10 == radix || s.startsWith("_") || s.endsWith("_") || s.contains("__"))
+            {
+                throw new NumberFormatException(text);
+            }
+            s = s.replace("_", "");
+        }
+        if (s.isEmpty() || !Character.isLetterOrDigit(s.charAt(0)))
+        {
+            throw new NumberFormatException(text);
+        }
+        final long value = Long.parseLong(s, radix);
+        final long signed = negative ? -value : value;
+        if (signed < Integer.MIN_VALUE || signed > Integer.MAX_VALUE)
+        {
+            throw new NumberFormatException(text);
+        }
+        return (int)signed;
+    }
+
     static boolean parseBool(final String name, final String value)
     {
         return switch (value)
         {
             case "1", "t", "T", "true", "TRUE", "True" -> true;
             case "0", "f", "F", "false", "FALSE", "False" -> false;
-            default -> throw new FlagException("invalid boolean value \"" + value + "\" for -" + name);
+            default -> throw new FlagException("invalid boolean value \"" + value + "\" for -" + name + ": parse error");
         };
     }
 
@@ -230,27 +284,57 @@ public final class GoFlags
         }
         final Matcher matcher = DURATION_PART.matcher(s);
         int at = 0;
-        double nanos = 0;
+        java.math.BigDecimal nanos = java.math.BigDecimal.ZERO;
         while (at < s.length())
         {
             if (!matcher.find(at) || matcher.start() != at)
             {
                 throw new IllegalArgumentException("invalid duration \"" + text + "\"");
             }
-            final double amount = Double.parseDouble(matcher.group(1));
-            nanos += amount * switch (matcher.group(2).toLowerCase(Locale.ROOT))
+            final long unitNanos = switch (matcher.group(2))
             {
-                case "ns" -> 1d;
-                case "us", "µs" -> 1e3;
-                case "ms" -> 1e6;
-                case "s" -> 1e9;
-                case "m" -> 60e9;
-                default -> 3600e9;
+                case "ns" -> 1L;
+                case "us", "µs", "μs" -> 1_000L;
+                case "ms" -> 1_000_000L;
+                case "s" -> 1_000_000_000L;
+                case "m" -> 60_000_000_000L;
+                default -> 3_600_000_000_000L;
             };
+            // Go truncates each part's fraction toward zero and refuses totals past int64 nanoseconds.
+            nanos = nanos.add(new java.math.BigDecimal(matcher.group(1)).multiply(java.math.BigDecimal.valueOf(unitNanos))
+                .setScale(0, java.math.RoundingMode.DOWN));
             at = matcher.end();
         }
-        final Duration duration = Duration.ofNanos(Math.round(nanos));
+        final long total;
+        try
+        {
+            total = nanos.longValueExact();
+        }
+        catch (final ArithmeticException ex)
+        {
+            throw new IllegalArgumentException("invalid duration \"" + text + "\"");
+        }
+        final Duration duration = Duration.ofNanos(total);
         return negative ? duration.negated() : duration;
+    }
+
+    /**
+     * @return the declared flag names, in declaration order.
+     */
+    public Set<String> declared()
+    {
+        return declared.keySet();
+    }
+
+    /**
+     * {@code -h} or {@code -help} was given: print usage and exit successfully, as Go programs do.
+     */
+    public static final class HelpRequested extends RuntimeException
+    {
+        HelpRequested()
+        {
+            super("help requested", null, false, false);
+        }
     }
 
     /**

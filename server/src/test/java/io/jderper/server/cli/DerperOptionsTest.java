@@ -1,0 +1,346 @@
+package io.jderper.server.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.reflect.Field;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * derper v1.102.3's command line (spec §4.17): its defaults, what this build refuses and what it tolerates.
+ */
+class DerperOptionsTest
+{
+    /** Every flag jderper does not implement yet, with a value that asks for something other than the default. */
+    private static final Map<String, String[]> NOT_YET_NON_DEFAULT = new TreeMap<>(Map.ofEntries(
+        Map.entry("stun-port", new String[] {"-stun-port", "3479"}),
+        Map.entry("derp", new String[] {"-derp=false"}),
+        Map.entry("acme-eab-kid", new String[] {"-acme-eab-kid", "kid"}),
+        Map.entry("acme-eab-key", new String[] {"-acme-eab-key", "a2V5"}),
+        Map.entry("acme-email", new String[] {"-acme-email", "ops@example.com"}),
+        Map.entry("acme-ip-certs", new String[] {"-acme-ip-certs"}),
+        Map.entry("home", new String[] {"-home", "blank"}),
+        Map.entry("mesh-psk-file", new String[] {"-mesh-psk-file", "mesh.key"}),
+        Map.entry("mesh-with", new String[] {"-mesh-with", "a,b"}),
+        Map.entry("bootstrap-dns-names", new String[] {"-bootstrap-dns-names", "example.com"}),
+        Map.entry("unpublished-bootstrap-dns-names", new String[] {"-unpublished-bootstrap-dns-names", "x.example"}),
+        Map.entry("verify-clients", new String[] {"-verify-clients"}),
+        Map.entry("verify-client-url", new String[] {"-verify-client-url", "https://admission.example/"}),
+        Map.entry("verify-client-url-fail-open", new String[] {"-verify-client-url-fail-open=false"}),
+        Map.entry("socket", new String[] {"-socket", "tailscaled.sock"}),
+        Map.entry("accept-connection-limit", new String[] {"-accept-connection-limit", "100"}),
+        Map.entry("accept-connection-burst", new String[] {"-accept-connection-burst", "10"}),
+        Map.entry("rate-config", new String[] {"-rate-config", "f"}),
+        Map.entry("tcp-keepalive-time", new String[] {"-tcp-keepalive-time", "1m"}),
+        Map.entry("tcp-user-timeout", new String[] {"-tcp-user-timeout", "5s"}),
+        Map.entry("ace", new String[] {"-ace"})));
+
+    private static DerperOptions parse(final String... args)
+    {
+        return DerperOptions.parse(args);
+    }
+
+    @Test
+    void shouldUseDerpersDefaults()
+    {
+        final DerperOptions options = parse();
+
+        assertThat(options.listen()).isEqualTo(":443");
+        assertThat(options.httpPort()).isEqualTo(80);
+        assertThat(options.configPath()).isEmpty();
+        assertThat(options.certMode()).isEqualTo("letsencrypt");
+        assertThat(options.certDir()).endsWithRaw(Path.of("tailscale", "derper-certs"));
+        assertThat(options.hostname()).isEqualTo("derp.tailscale.com");
+        assertThat(options.dev()).isFalse();
+        assertThat(options.version()).isFalse();
+        assertThat(options.runStun()).isTrue();
+        assertThat(options.tcpWriteTimeout()).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void shouldListenOnPort3340InDevMode()
+    {
+        final DerperOptions options = parse("-dev");
+
+        assertThat(options.dev()).isTrue();
+        assertThat(options.listen()).isEqualTo(":3340");
+        assertThat(options.servesTls(3340)).as("dev mode is plain HTTP unless -certmode manual").isFalse();
+    }
+
+    @Test
+    void shouldOverrideAnExplicitListenAddressInDevModeAsDerperDoes()
+    {
+        final DerperOptions options = parse("-dev", "-a", "127.0.0.1:4000");
+        assertThat(options.listen()).isEqualTo(":3340");
+        assertThat(options.warnings()).anyMatch(w -> w.contains("-dev overrides -a"));
+    }
+
+    @Test
+    void shouldReadTheImplementedFlags()
+    {
+        final DerperOptions options = parse("-a", "127.0.0.1:3340", "--http-port=-1", "-c", "derper.json",
+            "-certmode", "manual", "-certdir=certs", "-hostname", "203.0.113.10", "-tcp-write-timeout", "500ms",
+            "-version", "-stun=false");
+
+        assertThat(options.listen()).isEqualTo("127.0.0.1:3340");
+        assertThat(options.httpPort()).isEqualTo(-1);
+        assertThat(options.configPath()).isEqualTo("derper.json");
+        assertThat(options.certMode()).isEqualTo("manual");
+        assertThat(options.certDir()).isEqualTo(Path.of("certs"));
+        assertThat(options.hostname()).isEqualTo("203.0.113.10");
+        assertThat(options.tcpWriteTimeout()).isEqualTo(Duration.ofMillis(500));
+        assertThat(options.version()).isTrue();
+        assertThat(options.runStun()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"letsencrypt", "manual", "gcp"})
+    void shouldAcceptDerpersCertModes(final String mode)
+    {
+        assertThat(parse("-certmode", mode).certMode()).isEqualTo(mode);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bogus", "", "Manual"})
+    void shouldRefuseAnUnknownCertMode(final String mode)
+    {
+        assertThatThrownBy(() -> parse("-certmode", mode))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("unsupported cert mode: \"" + mode + "\"");
+    }
+
+    @Test
+    void shouldCoverEveryNotYetSupportedFlag() throws ReflectiveOperationException
+    {
+        final Field field = DerperOptions.class.getDeclaredField("NOT_YET");
+        field.setAccessible(true);
+        final Set<String> notYet = new TreeSet<>(((Map<?, ?>)field.get(null)).keySet().stream()
+            .map(String::valueOf).toList());
+
+        assertThat(NOT_YET_NON_DEFAULT.keySet()).as("flags this test refuses one by one").isEqualTo(notYet);
+    }
+
+    static Stream<Arguments> notYetSupported()
+    {
+        return NOT_YET_NON_DEFAULT.entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("notYetSupported")
+    void shouldRefuseANotYetSupportedFlag(final String name, final String[] args)
+    {
+        assertThatThrownBy(() -> parse(args))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("-" + name + " ")
+            .hasMessageContaining("not supported yet");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("notYetSupported")
+    void shouldRefuseANotYetSupportedFlagAfterOthers(final String name, final String[] args)
+    {
+        final String[] line = Stream.concat(Stream.of("-stun=false", "-dev"), Stream.of(args)).toArray(String[]::new);
+
+        assertThatThrownBy(() -> parse(line))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageContaining("-" + name)
+            .hasMessageContaining("not supported yet");
+    }
+
+    static Stream<Arguments> derperDefaults()
+    {
+        return Stream.of(
+            Arguments.of((Object)new String[] {"-derp=true"}),
+            Arguments.of((Object)new String[] {"-derp"}),
+            Arguments.of((Object)new String[] {"-verify-clients=false"}),
+            Arguments.of((Object)new String[] {"-verify-client-url-fail-open=true"}),
+            Arguments.of((Object)new String[] {"-verify-client-url-fail-open"}),
+            Arguments.of((Object)new String[] {"-acme-ip-certs=false"}),
+            Arguments.of((Object)new String[] {"-ace=false"}),
+            Arguments.of((Object)new String[] {"-home", ""}),
+            Arguments.of((Object)new String[] {"-home="}),
+            Arguments.of((Object)new String[] {"-mesh-with", ""}),
+            Arguments.of((Object)new String[] {"-mesh-psk-file", ""}),
+            Arguments.of((Object)new String[] {"-verify-client-url", ""}),
+            Arguments.of((Object)new String[] {"-rate-config", ""}),
+            Arguments.of((Object)new String[] {"-bootstrap-dns-names", ""}),
+            Arguments.of((Object)new String[] {"-unpublished-bootstrap-dns-names", ""}),
+            Arguments.of((Object)new String[] {"-socket", ""}),
+            Arguments.of((Object)new String[] {"-acme-eab-kid", ""}),
+            Arguments.of((Object)new String[] {"-acme-eab-key", ""}),
+            Arguments.of((Object)new String[] {"-acme-email", ""}),
+            Arguments.of((Object)new String[] {"-derp=true", "-verify-clients=false", "-verify-client-url-fail-open=true",
+                "-home", "", "--ace=false", "-dev"}));
+    }
+
+    @ParameterizedTest
+    @MethodSource("derperDefaults")
+    void shouldAcceptANotYetSupportedFlagSetToDerpersDefault(final String[] args)
+    {
+        final DerperOptions options = parse(args);
+
+        assertThat(options.certMode()).isEqualTo("letsencrypt");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-secrets-url=https://setec.example", "-secrets-path-prefix=prod/derp",
+        "-secrets-cache-dir=cache", "-secrets-url="})
+    void shouldRefuseSetecFlags(final String arg)
+    {
+        final String name = arg.substring(1, arg.indexOf('='));
+
+        assertThatThrownBy(() -> parse(arg))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("-" + name + " ")
+            .hasMessageContaining("not supported");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-stun", "-stun=true", "--stun=1"})
+    void shouldRefuseAskingForStunExplicitly(final String arg)
+    {
+        assertThatThrownBy(() -> parse(arg))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("-stun ")
+            .hasMessageContaining("not supported yet")
+            .hasMessageContaining("-stun=false");
+    }
+
+    @Test
+    void shouldRunWithoutStunAndWithoutWarningWhenStunIsOff()
+    {
+        final DerperOptions options = parse("-stun=false");
+
+        assertThat(options.runStun()).isFalse();
+        assertThat(options.warnings()).isEmpty();
+    }
+
+    @Test
+    void shouldWarnThatStunDoesNotRunByDefault()
+    {
+        final DerperOptions options = parse();
+
+        assertThat(options.warnings()).singleElement().asString().contains("STUN").contains("-stun=false");
+        assertThatThrownBy(() -> options.warnings().add("x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void shouldAcceptAZeroWriteTimeoutMeaningNone()
+    {
+        assertThat(parse("-tcp-write-timeout", "0").tcpWriteTimeout()).isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-1s", "-1ns", "-2m"})
+    void shouldRefuseANegativeWriteTimeout(final String value)
+    {
+        assertThatThrownBy(() -> parse("-tcp-write-timeout", value))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageContaining("-tcp-write-timeout must not be negative");
+    }
+
+    @Test
+    void shouldRefuseAWriteTimeoutWithoutUnit()
+    {
+        assertThatThrownBy(() -> parse("-tcp-write-timeout", "2"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("invalid value \"2\" for flag -tcp-write-timeout");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {-1, 0, 1, 80, 8080, 65535})
+    void shouldAcceptAnHttpPortOrMinusOne(final int port)
+    {
+        assertThat(parse("-http-port", Integer.toString(port)).httpPort()).isEqualTo(port);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"70000", "65536", "-2"})
+    void shouldRefuseAnHttpPortOutOfRange(final String port)
+    {
+        assertThatThrownBy(() -> parse("-http-port", port))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("-http-port must be -1 or a port number, got " + port);
+    }
+
+    @Test
+    void shouldRefuseAnHttpPortThatIsNotANumber()
+    {
+        assertThatThrownBy(() -> parse("-http-port", "http"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("invalid value \"http\" for flag -http-port: parse error");
+    }
+
+    @Test
+    void shouldRefuseAnUnknownFlag()
+    {
+        assertThatThrownBy(() -> parse("-nope"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("flag provided but not defined: -nope");
+    }
+
+    @Test
+    void shouldRefuseAValueFlagAtTheEnd()
+    {
+        assertThatThrownBy(() -> parse("-dev", "-a"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("flag needs an argument: -a");
+    }
+
+    @Test
+    void shouldRefusePositionalLeftovers()
+    {
+        assertThatThrownBy(() -> parse("-a", ":8080", "extra"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageContaining("unexpected arguments")
+            .hasMessageContaining("extra");
+    }
+
+    @Test
+    void shouldRefuseABooleanFollowedByASeparateValue()
+    {
+        // Go's flag package reads "-dev false" as -dev plus a positional "false": refuse it rather than run dev mode.
+        assertThatThrownBy(() -> parse("-dev", "false"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageContaining("unexpected arguments")
+            .hasMessageContaining("false");
+    }
+
+    @Test
+    void shouldRefuseEverythingAfterDoubleDash()
+    {
+        assertThatThrownBy(() -> parse("-stun=false", "--", "-dev"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageContaining("unexpected arguments")
+            .hasMessageContaining("-dev");
+    }
+
+    @Test
+    void shouldServeTlsOnPort443WhateverTheCertMode()
+    {
+        assertThat(parse().servesTls(443)).isTrue();
+        assertThat(parse("-certmode", "gcp").servesTls(443)).isTrue();
+        assertThat(parse("-certmode", "manual").servesTls(443)).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {80, 3340, 8443, 0})
+    void shouldServePlainHttpOffPort443UnlessCertModeIsManual(final int port)
+    {
+        assertThat(parse().servesTls(port)).isFalse();
+        assertThat(parse("-certmode", "gcp").servesTls(port)).isFalse();
+        assertThat(parse("-certmode", "manual").servesTls(port)).isTrue();
+    }
+}
