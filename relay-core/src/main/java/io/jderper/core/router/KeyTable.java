@@ -94,6 +94,15 @@ public final class KeyTable
 
     private int probe(final UnsafeBuffer table, final long k0, final long k1, final long k2, final long k3)
     {
+        final int at = find(table, k0, k1, k2, k3);
+        return at < 0 ? MISSING : table.getInt(at + VALUE_OFFSET);
+    }
+
+    /**
+     * @return the byte offset of the key's entry, or -1.
+     */
+    private int find(final UnsafeBuffer table, final long k0, final long k1, final long k2, final long k3)
+    {
         final int mask = (table.capacity() / ENTRY_LENGTH) - 1;
         int index = hash(k0, k1, k2, k3) & mask;
         for (int probes = 0; probes <= mask; probes++)
@@ -102,19 +111,22 @@ public final class KeyTable
             final int state = table.getInt(at + STATE_OFFSET);
             if (EMPTY == state)
             {
-                return MISSING;
+                return -1;
             }
-            if (USED == state &&
-                table.getLong(at) == k0 &&
-                table.getLong(at + 8) == k1 &&
-                table.getLong(at + 16) == k2 &&
-                table.getLong(at + 24) == k3)
+            if (USED == state && matches(table, at, k0, k1, k2, k3))
             {
-                return table.getInt(at + VALUE_OFFSET);
+                return at;
             }
             index = (index + 1) & mask;
         }
-        return MISSING;
+        return -1;
+    }
+
+    private static boolean matches(
+        final UnsafeBuffer table, final int at, final long k0, final long k1, final long k2, final long k3)
+    {
+        return table.getLong(at) == k0 && table.getLong(at + 8) == k1 &&
+            table.getLong(at + 16) == k2 && table.getLong(at + 24) == k3;
     }
 
     private int hash(final long k0, final long k1, final long k2, final long k3)
@@ -173,8 +185,7 @@ public final class KeyTable
             {
                 firstFree = at;
             }
-            if (USED == state && table.getLong(at) == k0 && table.getLong(at + 8) == k1 &&
-                table.getLong(at + 16) == k2 && table.getLong(at + 24) == k3)
+            if (USED == state && matches(table, at, k0, k1, k2, k3))
             {
                 beginWrite();
                 table.putInt(at + VALUE_OFFSET, value);
@@ -210,34 +221,22 @@ public final class KeyTable
         final long k2 = keyBuffer.getLong(16);
         final long k3 = keyBuffer.getLong(24);
         final UnsafeBuffer table = entries;
-        final int mask = capacity - 1;
-        int index = hash(k0, k1, k2, k3) & mask;
-        for (int probes = 0; probes <= mask; probes++)
+        final int at = find(table, k0, k1, k2, k3);
+        if (at < 0)
         {
-            final int at = index * ENTRY_LENGTH;
-            final int state = table.getInt(at + STATE_OFFSET);
-            if (EMPTY == state)
-            {
-                return MISSING;
-            }
-            if (USED == state && table.getLong(at) == k0 && table.getLong(at + 8) == k1 &&
-                table.getLong(at + 16) == k2 && table.getLong(at + 24) == k3)
-            {
-                final int value = table.getInt(at + VALUE_OFFSET);
-                beginWrite();
-                table.putInt(at + STATE_OFFSET, DELETED);
-                endWrite();
-                used--;
-                deleted++;
-                if (used < capacity / 8 && capacity > 16)
-                {
-                    rehash(capacity / 2);
-                }
-                return value;
-            }
-            index = (index + 1) & mask;
+            return MISSING;
         }
-        return MISSING;
+        final int value = table.getInt(at + VALUE_OFFSET);
+        beginWrite();
+        table.putInt(at + STATE_OFFSET, DELETED);
+        endWrite();
+        used--;
+        deleted++;
+        if (used < capacity / 8 && capacity > 16)
+        {
+            rehash(capacity / 2);
+        }
+        return value;
     }
 
     /**

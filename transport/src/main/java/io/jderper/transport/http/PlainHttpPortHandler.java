@@ -1,31 +1,21 @@
 package io.jderper.transport.http;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.IdleStateEvent;
 
 /**
  * The plain-HTTP port beside a TLS listener (spec §1.7): answers the captive-portal check, sends browsers to
  * HTTPS, and never starts a DERP session.
  */
-public final class PlainHttpPortHandler extends SimpleChannelInboundHandler<FullHttpRequest>
+public final class PlainHttpPortHandler extends HttpEndpointHandler
 {
     @Override
-    protected void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
+    protected void serve(final ChannelHandlerContext ctx, final FullHttpRequest request, final String path)
     {
-        if (!request.decoderResult().isSuccess())
-        {
-            request.headers().set("Connection", "close");
-            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
-            return;
-        }
-        final String path = new QueryStringDecoder(request.uri()).path();
         if (CaptivePortalCheck.PATH.equals(path))
         {
             HttpResponses.send(ctx, request, CaptivePortalCheck.respond(request));
@@ -42,22 +32,5 @@ public final class PlainHttpPortHandler extends SimpleChannelInboundHandler<Full
             "");
         response.headers().set(HttpHeaderNames.LOCATION, "https://" + host + request.uri());
         HttpResponses.send(ctx, request, response);
-    }
-
-    @Override
-    public void userEventTriggered(final ChannelHandlerContext ctx, final Object event) throws Exception
-    {
-        if (event instanceof IdleStateEvent)
-        {
-            ctx.close();
-            return;
-        }
-        super.userEventTriggered(ctx, event);
-    }
-
-    @Override
-    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
-    {
-        ctx.close();
     }
 }

@@ -2,24 +2,20 @@ package io.jderper.transport.http;
 
 import io.jderper.transport.derp.DerpUpgrade;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.util.Locale;
 
 /**
  * The main listener's HTTP endpoints (spec §1.3, §4.12, §4.13): the {@code /derp} upgrade, the probes, the
  * captive-portal check, robots.txt and the home page for every other path.
  */
-public final class RelayHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest>
+public final class RelayHttpHandler extends HttpEndpointHandler
 {
     private static final Logger LOG = LoggerFactory.getLogger(RelayHttpHandler.class);
     private static final String ROBOTS = "User-agent: *\nDisallow: /\n";
@@ -35,17 +31,8 @@ public final class RelayHttpHandler extends SimpleChannelInboundHandler<FullHttp
     }
 
     @Override
-    protected void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
+    protected void serve(final ChannelHandlerContext ctx, final FullHttpRequest request, final String path)
     {
-        if (!request.decoderResult().isSuccess())
-        {
-            LOG.debug("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
-            final FullHttpResponse response = HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request");
-            request.headers().set("Connection", "close");
-            HttpResponses.send(ctx, request, response);
-            return;
-        }
-        final String path = new QueryStringDecoder(request.uri()).path();
         switch (path)
         {
             case "/derp" -> onDerp(ctx, request);
@@ -102,31 +89,5 @@ public final class RelayHttpHandler extends SimpleChannelInboundHandler<FullHttp
         final FullHttpResponse response = HttpResponses.response(HttpResponseStatus.OK, null, "");
         response.headers().set("Access-Control-Allow-Origin", "*");
         return response;
-    }
-
-    @Override
-    public void userEventTriggered(final ChannelHandlerContext ctx, final Object event) throws Exception
-    {
-        if (event instanceof IdleStateEvent)
-        {
-            // An HTTP connection that sent no complete request for the read timeout (derper: 30 s).
-            ctx.close();
-            return;
-        }
-        super.userEventTriggered(ctx, event);
-    }
-
-    @Override
-    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
-    {
-        if (cause instanceof IOException)
-        {
-            LOG.debug("HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
-        }
-        else
-        {
-            LOG.info("closing HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
-        }
-        ctx.close();
     }
 }

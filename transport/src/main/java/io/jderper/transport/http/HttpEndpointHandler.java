@@ -1,0 +1,68 @@
+package io.jderper.transport.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+
+/**
+ * What every HTTP listener of the relay does alike: answer malformed requests with 400 and close, close
+ * connections idle past the read timeout (derper: 30 s), and close on errors. Subclasses route by path.
+ */
+abstract class HttpEndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
+{
+    private static final Logger LOG = LoggerFactory.getLogger(HttpEndpointHandler.class);
+
+    @Override
+    protected final void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
+    {
+        if (!request.decoderResult().isSuccess())
+        {
+            LOG.debug("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
+            request.headers().set("Connection", "close");
+            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
+            return;
+        }
+        serve(ctx, request, new QueryStringDecoder(request.uri()).path());
+    }
+
+    /**
+     * Answers a well-formed request.
+     *
+     * @param ctx     the channel's context.
+     * @param request the request; released by the caller afterwards unless the handler retains it.
+     * @param path    the request path without query.
+     */
+    protected abstract void serve(ChannelHandlerContext ctx, FullHttpRequest request, String path);
+
+    @Override
+    public void userEventTriggered(final ChannelHandlerContext ctx, final Object event) throws Exception
+    {
+        if (event instanceof IdleStateEvent)
+        {
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, event);
+    }
+
+    @Override
+    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+    {
+        if (cause instanceof IOException)
+        {
+            LOG.debug("HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        else
+        {
+            LOG.info("closing HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        }
+        ctx.close();
+    }
+}
