@@ -1,6 +1,7 @@
 package io.jderper.core.handshake;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jderper.core.key.KeyHex;
@@ -19,7 +20,9 @@ import java.util.Optional;
  */
 public final class ClientInfoCodec
 {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Trailing bytes after the object fail, as they do for Go's json.Unmarshal. */
+    private static final ObjectMapper MAPPER =
+        new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private ClientInfoCodec()
     {

@@ -80,6 +80,8 @@ public final class ClientSession<P>
     private Long2ObjectHashMap<ClientSession<P>> sentTo;
     private ClientSession<P> pendingDestination;
     private boolean readingPaused;
+    /** Set when the core asked the transport to close; {@link #onClosed()} follows later. */
+    private boolean closing;
     private int sentToPruneAt = SENT_TO_PRUNE_THRESHOLD;
     private boolean watching;
     private long lastActivityNs;
@@ -259,7 +261,7 @@ public final class ClientSession<P>
 
     private void onAdmission(final Boolean admitted, final Throwable error)
     {
-        if (STATE_ADMITTING != state)
+        if (STATE_ADMITTING != state || closing)
         {
             return;
         }
@@ -672,6 +674,10 @@ public final class ClientSession<P>
      */
     void onTick(final long nowNs)
     {
+        if (closing)
+        {
+            return;
+        }
         switch (state)
         {
             case STATE_AWAIT_CLIENT_INFO, STATE_ADMITTING ->
@@ -715,8 +721,9 @@ public final class ClientSession<P>
      */
     public void close()
     {
-        if (STATE_CLOSED != state)
+        if (STATE_CLOSED != state && !closing)
         {
+            closing = true;
             channel.close();
         }
     }
