@@ -6,6 +6,8 @@ import io.jderper.core.crypto.NaclBox;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.KeyHex;
 import io.jderper.core.key.NodePrivateKey;
+import io.jderper.core.protocol.ClientFrames;
+import io.jderper.core.protocol.ControlFrames;
 import io.jderper.core.protocol.DiscoPacket;
 import io.jderper.core.protocol.FrameHeader;
 import io.jderper.core.protocol.FrameRules;
@@ -216,6 +218,55 @@ class GoVectorsTest
         final byte[] source = new byte[32];
         forward.getBytes(FrameHeader.LENGTH, source);
         assertThat(HEX.formatHex(source)).isEqualTo(FRAMES.get("ForwardPacket").get("src").asText());
+    }
+
+    @Test
+    void shouldEncodeClientFramesByteForByteAsGoDoes()
+    {
+        final UnsafeBuffer out = new UnsafeBuffer(new byte[2048]);
+        for (final String name : new String[]{"SendPacket", "SendPacketEmpty", "SendPacketDisco", "SendPacket1400"})
+        {
+            final JsonNode vector = FRAMES.get(name);
+            final byte[] data = HEX.parseHex(vector.get("payloadHex").asText());
+            final int prefix = ClientFrames.sendPacketPrefix(out, 0,
+                new UnsafeBuffer(HEX.parseHex(vector.get("dst").asText())), 0, data.length);
+            out.putBytes(prefix, data);
+            assertThat(hex(out, prefix + data.length)).as(name).isEqualTo(vector.get("hex").asText());
+        }
+        final JsonNode forward = FRAMES.get("ForwardPacket");
+        final byte[] forwardData = HEX.parseHex(forward.get("payloadHex").asText());
+        final int forwardPrefix = ClientFrames.forwardPacketPrefix(out, 0,
+            new UnsafeBuffer(HEX.parseHex(forward.get("src").asText())), 0,
+            new UnsafeBuffer(HEX.parseHex(forward.get("dst").asText())), 0, forwardData.length);
+        out.putBytes(forwardPrefix, forwardData);
+        assertThat(hex(out, forwardPrefix + forwardData.length)).isEqualTo(forward.get("hex").asText());
+
+        assertThat(hex(out, ClientFrames.notePreferred(out, 0, true))).isEqualTo(FRAMES.get("NotePreferred")
+            .get("hex").asText());
+        assertThat(hex(out, ClientFrames.notePreferred(out, 0, false))).isEqualTo(FRAMES.get("NotePreferredFalse")
+            .get("hex").asText());
+        final long pingData = Long.parseUnsignedLong(FRAMES.get("Ping").get("pingHex").asText(), 16);
+        assertThat(hex(out, ClientFrames.ping(out, 0, pingData))).isEqualTo(FRAMES.get("Ping").get("hex").asText());
+        assertThat(hex(out, ControlFrames.pong(out, 0, pingData))).isEqualTo(FRAMES.get("Pong").get("hex").asText());
+        assertThat(hex(out, ClientFrames.watchConns(out, 0))).isEqualTo(FRAMES.get("WatchConns").get("hex").asText());
+        assertThat(hex(out, ClientFrames.closePeer(out, 0,
+            new UnsafeBuffer(HEX.parseHex(FRAMES.get("ClosePeer").get("dst").asText())), 0)))
+            .isEqualTo(FRAMES.get("ClosePeer").get("hex").asText());
+
+        // ClientInfo boxes carry random nonces: re-frame Go's own box and compare the framing.
+        final UnsafeBuffer clientInfo = frame("ClientInfo");
+        final byte[] box = new byte[payloadLength(clientInfo) - 32];
+        clientInfo.getBytes(FrameHeader.LENGTH + 32, box);
+        final int length = ClientFrames.clientInfo(out, 0,
+            HEX.parseHex(FRAMES.get("ClientInfo").get("clientPublicKey").asText()), box);
+        assertThat(hex(out, length)).isEqualTo(FRAMES.get("ClientInfo").get("hex").asText());
+    }
+
+    private static String hex(final UnsafeBuffer buffer, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(0, bytes);
+        return HEX.formatHex(bytes);
     }
 
     @Test
