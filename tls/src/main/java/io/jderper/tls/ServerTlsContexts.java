@@ -8,6 +8,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
 
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
 
@@ -37,6 +38,22 @@ public final class ServerTlsContexts
      * The only ALPN protocol offered.
      */
     public static final String ALPN_PROTOCOL = Http11OnlyAlpn.PROTOCOL;
+
+    /**
+     * Forward-secret AEAD suites only, in Go's order of preference: TLS 1.3's three, then ECDHE with AES-GCM or
+     * ChaCha20 for TLS 1.2. Netty's defaults would also offer static-RSA key exchange, which Go no longer does.
+     * Suites the provider lacks are filtered out.
+     */
+    public static final List<String> CIPHER_SUITES = List.of(
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private ServerTlsContexts()
     {
@@ -70,6 +87,7 @@ public final class ServerTlsContexts
             .sslProvider(SslProvider.JDK)
             .sslContextProvider(tlsProvider.provider())
             .protocols(PROTOCOLS)
+            .ciphers(CIPHER_SUITES, SupportedCipherSuiteFilter.INSTANCE)
             .build());
     }
 }

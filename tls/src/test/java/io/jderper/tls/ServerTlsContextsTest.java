@@ -107,6 +107,60 @@ class ServerTlsContextsTest
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("providers")
+    void shouldRefuseStaticRsaKeyExchange(final TlsProvider provider) throws Exception
+    {
+        // The JDK's client no longer offers TLS_RSA_* suites at all, so a BoringSSL (Conscrypt) client asks.
+        final TlsProvider client = TlsProvider.detect();
+        org.junit.jupiter.api.Assumptions.assumeTrue(client.isConscrypt(), "needs Conscrypt as the client");
+        final ServerCertificate certificate = TestCertificates.selfSignedRsaDns(DNS_HOSTNAME);
+        try (LoopbackTlsServer server = dnsServer(provider, certificate))
+        {
+            assertThat(conscryptTls12(client, server.port(), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"))
+                .isEqualTo("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+                conscryptTls12(client, server.port(), "TLS_RSA_WITH_AES_128_GCM_SHA256"))
+                .isInstanceOf(javax.net.ssl.SSLException.class);
+        }
+    }
+
+    private static String conscryptTls12(final TlsProvider client, final int port, final String suite)
+        throws Exception
+    {
+        final javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS", client.provider());
+        context.init(null, new javax.net.ssl.TrustManager[]{new javax.net.ssl.X509TrustManager()
+        {
+            @Override
+            public void checkClientTrusted(final X509Certificate[] chain, final String authType)
+            {
+            }
+
+            @Override
+            public void checkServerTrusted(final X509Certificate[] chain, final String authType)
+            {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers()
+            {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket)context.getSocketFactory()
+            .createSocket(java.net.InetAddress.getLoopbackAddress(), port))
+        {
+            socket.setSoTimeout(10_000);
+            socket.setEnabledProtocols(new String[]{"TLSv1.2"});
+            socket.setEnabledCipherSuites(new String[]{suite});
+            final javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(List.of(new javax.net.ssl.SNIHostName(DNS_HOSTNAME)));
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            return socket.getSession().getCipherSuite();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("providers")
     void shouldSatisfyTheSha256RawPinRuleForASelfSignedIpCertificate(final TlsProvider provider) throws Exception
     {
         final ServerCertificate certificate = ManualCertificates.load(certdir, IP_HOSTNAME);
