@@ -580,7 +580,8 @@ public final class ClientSession<P>
     }
 
     /**
-     * Takes a packet for this client on its own loop, applying the drop policy of spec §4.3: a full queue
+     * Takes a packet for this client on its own loop. A writable client gets it written at once (flushed at the
+     * end of the batch); otherwise it waits in its queue, and the drop policy of spec §4.3 applies: a full queue
      * loses its oldest packet so fresh packets win, and the sender never waits.
      */
     void enqueue(final P packet, final boolean disco, final int dataLength)
@@ -591,7 +592,21 @@ public final class ClientSession<P>
             frames.release(packet);
             return;
         }
+        markDirty();
+        if (dataQueue.isEmpty() && discoQueue.isEmpty() && channel.isWritable())
+        {
+            // Nothing waits ahead of it: write now, flush with the rest of the batch.
+            writePacket(packet);
+            return;
+        }
         final PacketQueue<P> queue = disco ? discoQueue : dataQueue;
+        if (queue.isFull())
+        {
+            // A burst larger than the queue within one batch: push what was written to the socket first, and
+            // drop only if the client still cannot take more.
+            channel.flush();
+            writeQueued();
+        }
         if (queue.isFull())
         {
             final P oldest = queue.poll();
@@ -599,7 +614,33 @@ public final class ClientSession<P>
             frames.release(oldest);
         }
         queue.add(packet);
-        markDirty();
+    }
+
+    private void writePacket(final P packet)
+    {
+        metrics.packetsSent.increment();
+        metrics.bytesSent.add(frames.dataLength(packet));
+        channel.writePacket(packet);
+    }
+
+    /**
+     * Writes queued packets, disco first, while the channel takes them.
+     */
+    private void writeQueued()
+    {
+        while (channel.isWritable())
+        {
+            P packet = discoQueue.poll();
+            if (null == packet)
+            {
+                packet = dataQueue.poll();
+                if (null == packet)
+                {
+                    return;
+                }
+            }
+            writePacket(packet);
+        }
     }
 
     private void markDirty()
@@ -629,22 +670,8 @@ public final class ClientSession<P>
             pongPending = false;
             metrics.sentPong.increment();
         }
-        while (channel.isWritable())
-        {
-            P packet = discoQueue.poll();
-            if (null == packet)
-            {
-                packet = dataQueue.poll();
-                if (null == packet)
-                {
-                    break;
-                }
-            }
-            metrics.packetsSent.increment();
-            metrics.bytesSent.add(frames.dataLength(packet));
-            channel.writePacket(packet);
-        }
-        // Control frames written since the last drain also need this flush.
+        writeQueued();
+        // Packets and control frames written since the last drain also need this flush.
         channel.flush();
     }
 

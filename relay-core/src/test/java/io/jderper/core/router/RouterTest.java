@@ -51,7 +51,7 @@ class RouterTest
 
         assertThat(frame).isNotNull();
         assertThat(frame.destinationId).isEqualTo(b.session.connectionId());
-        assertThat(b.channel.packets).as("nothing written before the batch ends").isEmpty();
+        assertThat(b.channel.writesSinceFlush).as("written at once, flushed only when the batch ends").isEqualTo(1);
 
         loop.relay.flushDirty();
 
@@ -67,6 +67,26 @@ class RouterTest
         assertThat(harness.metrics.packetsSent.sum()).isEqualTo(1);
         assertThat(harness.metrics.bytesSent.sum()).isEqualTo(100);
         assertThat(harness.metrics.packetsReceivedKind[RelayMetrics.KIND_OTHER].sum()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldDeliverABurstLargerThanTheQueueToAWritableClient()
+    {
+        final RelayHarness.Client a = loop.connect();
+        final RelayHarness.Client b = loop.connect();
+
+        for (int i = 0; i < 100; i++)
+        {
+            a.send(b, data(1200, i));
+        }
+        loop.relay.flushDirty();
+
+        assertThat(b.channel.packets).hasSize(100);
+        assertThat(harness.metrics.packetsDropped(DropReason.QUEUE_HEAD, RelayMetrics.KIND_OTHER)).isZero();
+        for (int i = 0; i < 100; i++)
+        {
+            assertThat(b.channel.packets.get(i).data()).as("packet %d in order", i).isEqualTo(data(1200, i));
+        }
     }
 
     @Test
