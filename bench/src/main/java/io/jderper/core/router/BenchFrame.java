@@ -1,0 +1,39 @@
+package io.jderper.core.router;
+
+import io.jderper.core.protocol.FrameHeader;
+import io.jderper.core.protocol.ProtocolLimits;
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * A recycled RecvPacket frame for the router benchmarks: an off-heap buffer holding header, source key and data,
+ * plus the tags {@link PacketFrames} keeps with a frame. Stands in for the transport's pooled {@code ByteBuf}.
+ */
+final class BenchFrame
+{
+    /** Where the packet data starts: header plus source key. */
+    static final int DATA_OFFSET = FrameHeader.LENGTH + ProtocolLimits.KEY_LENGTH;
+
+    final UnsafeBuffer buffer;
+    long destinationId;
+    boolean disco;
+    int dataLength;
+
+    BenchFrame(final int maxDataLength)
+    {
+        buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(DATA_OFFSET + maxDataLength, 64));
+    }
+
+    /**
+     * What the transport does between beginSendPacket and completePacket: appends the packet bytes, the one copy of
+     * the payload.
+     *
+     * @param source holding the data.
+     * @param offset where it starts.
+     */
+    void fill(final DirectBuffer source, final int offset)
+    {
+        buffer.putBytes(DATA_OFFSET, source, offset, dataLength);
+    }
+}
