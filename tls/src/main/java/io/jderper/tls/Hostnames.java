@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * Host name rules with Go's semantics, because the relay must accept and refuse the same
  * {@code -hostname} values and certificates as derper.
  */
-final class Hostnames
+public final class Hostnames
 {
     private static final int SAN_DNS_NAME = 2;
     private static final int SAN_IP_ADDRESS = 7;
@@ -31,7 +31,7 @@ final class Hostnames
      *
      * @return the address, or null if the text is not an IP literal.
      */
-    static InetAddress parseIp(final String text)
+    public static InetAddress parseIp(final String text)
     {
         if (null == text || text.isEmpty())
         {
@@ -53,10 +53,21 @@ final class Hostnames
     }
 
     /**
+     * Like {@link #parseIp} but also accepts a bracketed IPv6 literal, as a URL host carries it.
+     *
+     * @param host a host name or IP literal.
+     * @return the address, or null if the text is not an IP literal.
+     */
+    public static InetAddress parseIpLiteral(final String host)
+    {
+        return null == host ? null : parseIp(stripBrackets(host));
+    }
+
+    /**
      * Whether the certificate is valid for the host name, as Go's {@code x509.Certificate.VerifyHostname}: IP SANs
      * for an IP (brackets allowed), DNS SANs with a single leftmost {@code *} label otherwise, no CN fallback.
      */
-    static boolean certificateMatches(final X509Certificate certificate, final String hostname)
+    public static boolean certificateMatches(final X509Certificate certificate, final String hostname)
     {
         final InetAddress ip = parseIp(stripBrackets(hostname));
         for (final List<?> name : subjectAltNames(certificate))

@@ -7,14 +7,11 @@ import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 
+import io.jderper.tls.Hostnames;
+
 import java.net.InetAddress;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
-import java.util.Collection;
-import java.util.List;
-import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * What a DERP client reads from the server's certificates, with Go's semantics: the subject CN, the meta
@@ -22,12 +19,7 @@ import java.util.regex.Pattern;
  */
 final class PeerCertificates
 {
-    private static final int SAN_DNS_NAME = 2;
-    private static final int SAN_IP_ADDRESS = 7;
     private static final int MAX_META_SERIAL_BITS = 8;
-    // Go's net.ParseIP takes only dotted quads without leading zeros; InetAddress.ofLiteral would also take "127.1".
-    private static final Pattern DOTTED_QUAD =
-        Pattern.compile("(?:0|[1-9][0-9]{0,2})(?:\\.(?:0|[1-9][0-9]{0,2})){3}");
 
     private PeerCertificates()
     {
@@ -103,25 +95,7 @@ final class PeerCertificates
      */
     static InetAddress ipLiteral(final String host)
     {
-        if (null == host || host.isEmpty())
-        {
-            return null;
-        }
-        final String text = host.length() > 2 && host.startsWith("[") && host.endsWith("]") ?
-            host.substring(1, host.length() - 1) : host;
-        final boolean ipv6 = text.indexOf(':') >= 0;
-        if (ipv6 ? text.indexOf('%') >= 0 : !DOTTED_QUAD.matcher(text).matches())
-        {
-            return null;
-        }
-        try
-        {
-            return InetAddress.ofLiteral(text);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            return null;
-        }
+        return Hostnames.parseIpLiteral(host);
     }
 
     /**
@@ -134,75 +108,6 @@ final class PeerCertificates
      */
     static boolean matchesHost(final X509Certificate certificate, final String host)
     {
-        final InetAddress ip = ipLiteral(host);
-        for (final List<?> name : subjectAltNames(certificate))
-        {
-            final Object type = name.getFirst();
-            final String value = String.valueOf(name.get(1));
-            if (null != ip && type.equals(SAN_IP_ADDRESS) && ip.equals(sanIp(value)))
-            {
-                return true;
-            }
-            if (null == ip && type.equals(SAN_DNS_NAME) && dnsNameMatches(value, host))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    static boolean dnsNameMatches(final String pattern, final String hostname)
-    {
-        final String host = stripTrailingDot(hostname.toLowerCase(Locale.ROOT));
-        final String lowerPattern = stripTrailingDot(pattern.toLowerCase(Locale.ROOT));
-        if (host.isEmpty() || lowerPattern.isEmpty())
-        {
-            return false;
-        }
-        final String[] patternLabels = lowerPattern.split("\\.", -1);
-        final String[] hostLabels = host.split("\\.", -1);
-        if (patternLabels.length != hostLabels.length)
-        {
-            return false;
-        }
-        for (int i = 0; i < patternLabels.length; i++)
-        {
-            final boolean wildcard = 0 == i && "*".equals(patternLabels[i]) && !hostLabels[i].isEmpty();
-            if (!wildcard && !patternLabels[i].equals(hostLabels[i]))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static InetAddress sanIp(final String text)
-    {
-        try
-        {
-            return InetAddress.ofLiteral(text);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            return null;
-        }
-    }
-
-    private static Collection<List<?>> subjectAltNames(final X509Certificate certificate)
-    {
-        try
-        {
-            final Collection<List<?>> names = certificate.getSubjectAlternativeNames();
-            return null == names ? List.of() : names;
-        }
-        catch (final CertificateParsingException ex)
-        {
-            return List.of();
-        }
-    }
-
-    private static String stripTrailingDot(final String name)
-    {
-        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        return Hostnames.certificateMatches(certificate, host);
     }
 }
