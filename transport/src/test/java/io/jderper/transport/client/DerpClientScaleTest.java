@@ -85,7 +85,9 @@ class DerpClientScaleTest
             final CompletableFuture<?>[] ready = new CompletableFuture<?>[CLIENTS];
             for (int i = 0; i < CLIENTS; i++)
             {
-                clients[i] = factory.open(DerpClientOptions.builder(relay.url(), keys[i]).trust(pin).build(), listener);
+                // A generous per-client deadline: this test is about scale; a loaded CI machine must not fail it.
+                clients[i] = factory.open(DerpClientOptions.builder(relay.url(), keys[i]).trust(pin)
+                    .handshakeTimeoutMs(TimeUnit.SECONDS.toMillis(BOUND_SECONDS)).build(), listener);
                 ready[i] = clients[i].ready();
             }
             CompletableFuture.allOf(ready).get(BOUND_SECONDS, TimeUnit.SECONDS);
