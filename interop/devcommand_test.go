@@ -260,22 +260,9 @@ func startDev(t *testing.T, root, script string) *devProcess {
 // stop ends the process group (SIGTERM, then SIGKILL, bounded) if it still
 // runs, then kills any leftover member of the group.
 func (p *devProcess) stop(t *testing.T) {
-	select {
-	case <-p.exited:
-	default:
-		signalGroup(p.cmd, false)
-		select {
-		case <-p.exited:
-		case <-time.After(devStopWait):
-			signalGroup(p.cmd, true)
-			select {
-			case <-p.exited:
-			case <-time.After(devStopWait):
-				t.Errorf("./%s dev (pid %d) did not exit after SIGKILL", devScriptName, p.cmd.Process.Pid)
-			}
-		}
+	if !stopGroup(p.cmd, p.exited, devStopWait) {
+		t.Errorf("./%s dev (pid %d) did not exit after SIGKILL", devScriptName, p.cmd.Process.Pid)
 	}
-	signalGroup(p.cmd, true)
 }
 
 // readBanner reads stdout line by line until the whole banner is out.

@@ -384,25 +384,36 @@ func (s *server) loadCert(deadline time.Time) error {
 // stop terminates the server's process group: SIGTERM, then SIGKILL,
 // with bounded waits, and logs its output if the test failed.
 func (s *server) stop(t *testing.T) {
-	select {
-	case <-s.exited:
-	default:
-		signalGroup(s.cmd, false)
-		select {
-		case <-s.exited:
-		case <-time.After(shutdownTimeout):
-			signalGroup(s.cmd, true)
-			select {
-			case <-s.exited:
-			case <-time.After(shutdownTimeout):
-				t.Errorf("server process %d did not exit after SIGKILL", s.cmd.Process.Pid)
-			}
-		}
+	if !stopGroup(s.cmd, s.exited, shutdownTimeout) {
+		t.Errorf("server process %d did not exit after SIGKILL", s.cmd.Process.Pid)
 	}
-	// Kill any leftover member of the group (e.g. a child of the JVM).
-	signalGroup(s.cmd, true)
 	if (t.Failed() && !s.outputShown) || os.Getenv(envShowLog) != "" {
 		t.Logf("--- %s output ---\n%s", s.Kind, s.Log())
+	}
+}
+
+// stopGroup sends SIGTERM to cmd's process group, then SIGKILL if it has not
+// exited within wait, and finally SIGKILL again for any leftover member of the
+// group (e.g. a child of the JVM). It reports whether the process exited.
+func stopGroup(cmd *exec.Cmd, exited <-chan struct{}, wait time.Duration) bool {
+	defer signalGroup(cmd, true)
+	select {
+	case <-exited:
+		return true
+	default:
+	}
+	signalGroup(cmd, false)
+	select {
+	case <-exited:
+		return true
+	case <-time.After(wait):
+	}
+	signalGroup(cmd, true)
+	select {
+	case <-exited:
+		return true
+	case <-time.After(wait):
+		return false
 	}
 }
 

@@ -1,5 +1,6 @@
 package io.jderper.core.crypto;
 
+import static org.bouncycastle.util.Arrays.concatenate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigInteger;
@@ -61,13 +62,13 @@ class NaclBoxTest
             NodePrivateKey.fromBytes(ALICE_SK), BOB_PK, MESSAGE, new FixedNonce(NONCE));
 
         assertThat(box).hasSize(NaclBox.OVERHEAD + MESSAGE.length);
-        assertThat(HEX.formatHex(box)).isEqualTo(HEX.formatHex(concat(NONCE, TAG_AND_CIPHERTEXT)));
+        assertThat(HEX.formatHex(box)).isEqualTo(HEX.formatHex(concatenate(NONCE, TAG_AND_CIPHERTEXT)));
     }
 
     @Test
     void shouldOpenTheNaclPaperVectorAsBob()
     {
-        final byte[] box = concat(NONCE, TAG_AND_CIPHERTEXT);
+        final byte[] box = concatenate(NONCE, TAG_AND_CIPHERTEXT);
 
         final Optional<byte[]> opened = NaclBox.open(NodePrivateKey.fromBytes(BOB_SK), ALICE_PK, 0, box, 0, box.length);
 
@@ -78,8 +79,8 @@ class NaclBoxTest
     @Test
     void shouldOpenAtOffsetsInsideLargerArrays()
     {
-        final byte[] senderHolder = concat(new byte[7], ALICE_PK, new byte[3]);
-        final byte[] boxHolder = concat(new byte[11], NONCE, TAG_AND_CIPHERTEXT, new byte[5]);
+        final byte[] senderHolder = concatenate(new byte[7], ALICE_PK, new byte[3]);
+        final byte[] boxHolder = concatenate(new byte[11], NONCE, TAG_AND_CIPHERTEXT, new byte[5]);
 
         final Optional<byte[]> opened = NaclBox.open(
             NodePrivateKey.fromBytes(BOB_SK), senderHolder, 7, boxHolder, 11, NaclBox.OVERHEAD + MESSAGE.length);
@@ -93,7 +94,7 @@ class NaclBoxTest
         // Validates the reference itself before it is used on random inputs below.
         assertThat(x25519(ALICE_SK, BOB_PK)).isEqualTo(SHARED);
         assertThat(hsalsa20(SHARED, new byte[16])).isEqualTo(FIRST_KEY);
-        assertThat(referenceSeal(ALICE_SK, BOB_PK, NONCE, MESSAGE)).isEqualTo(concat(NONCE, TAG_AND_CIPHERTEXT));
+        assertThat(referenceSeal(ALICE_SK, BOB_PK, NONCE, MESSAGE)).isEqualTo(concatenate(NONCE, TAG_AND_CIPHERTEXT));
     }
 
     @ParameterizedTest
@@ -156,7 +157,7 @@ class NaclBoxTest
     @Test
     void shouldRejectEveryFlippedBitOfNonceTagOrCiphertext()
     {
-        final byte[] valid = concat(NONCE, TAG_AND_CIPHERTEXT);
+        final byte[] valid = concatenate(NONCE, TAG_AND_CIPHERTEXT);
         final NodePrivateKey bob = NodePrivateKey.fromBytes(BOB_SK);
         for (int i = 0; i < valid.length; i++)
         {
@@ -173,7 +174,7 @@ class NaclBoxTest
     @Test
     void shouldRejectTheWrongSenderOrRecipient()
     {
-        final byte[] box = concat(NONCE, TAG_AND_CIPHERTEXT);
+        final byte[] box = concatenate(NONCE, TAG_AND_CIPHERTEXT);
         final NodePrivateKey stranger = NodePrivateKey.generate(random);
 
         assertThat(NaclBox.open(stranger, ALICE_PK, 0, box, 0, box.length)).isEmpty();
@@ -184,11 +185,11 @@ class NaclBoxTest
     @Test
     void shouldRejectTruncatedOrExtendedBoxes()
     {
-        final byte[] box = concat(NONCE, TAG_AND_CIPHERTEXT);
+        final byte[] box = concatenate(NONCE, TAG_AND_CIPHERTEXT);
         final NodePrivateKey bob = NodePrivateKey.fromBytes(BOB_SK);
 
         assertThat(NaclBox.open(bob, ALICE_PK, 0, box, 0, box.length - 1)).isEmpty();
-        final byte[] longer = concat(box, new byte[1]);
+        final byte[] longer = concatenate(box, new byte[1]);
         assertThat(NaclBox.open(bob, ALICE_PK, 0, longer, 0, longer.length)).isEmpty();
     }
 
@@ -196,7 +197,7 @@ class NaclBoxTest
     @ValueSource(ints = {0, 1, 23, 24, 39})
     void shouldRejectBoxesShorterThanNonceAndTag(final int length)
     {
-        final byte[] box = Arrays.copyOf(concat(NONCE, TAG_AND_CIPHERTEXT), length);
+        final byte[] box = Arrays.copyOf(concatenate(NONCE, TAG_AND_CIPHERTEXT), length);
 
         assertThat(NaclBox.open(NodePrivateKey.fromBytes(BOB_SK), ALICE_PK, 0, box, 0, length)).isEmpty();
     }
@@ -219,7 +220,7 @@ class NaclBoxTest
         poly.update(ciphertext, 0, ciphertext.length);
         final byte[] tag = new byte[16];
         poly.doFinal(tag, 0);
-        return concat(nonce, tag, ciphertext);
+        return concatenate(nonce, tag, ciphertext);
     }
 
     private static byte[] x25519(final byte[] scalar, final byte[] uCoordinate)
@@ -340,23 +341,6 @@ class NaclBoxTest
     {
         final byte[] out = new byte[length];
         seeded.nextBytes(out);
-        return out;
-    }
-
-    private static byte[] concat(final byte[]... parts)
-    {
-        int length = 0;
-        for (final byte[] part : parts)
-        {
-            length += part.length;
-        }
-        final byte[] out = new byte[length];
-        int at = 0;
-        for (final byte[] part : parts)
-        {
-            System.arraycopy(part, 0, out, at, part.length);
-            at += part.length;
-        }
         return out;
     }
 

@@ -1,5 +1,6 @@
 package io.jderper.core.protocol;
 
+import static org.bouncycastle.util.Arrays.concatenate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -24,23 +25,6 @@ class ControlFramesTest
             key[i] = (byte)(first + i);
         }
         return key;
-    }
-
-    private static byte[] concat(final byte[]... parts)
-    {
-        int length = 0;
-        for (final byte[] part : parts)
-        {
-            length += part.length;
-        }
-        final byte[] out = new byte[length];
-        int at = 0;
-        for (final byte[] part : parts)
-        {
-            System.arraycopy(part, 0, out, at, part.length);
-            at += part.length;
-        }
-        return out;
     }
 
     /** Encodes into the middle of a poisoned buffer, then checks nothing outside the frame was touched. */
@@ -68,7 +52,7 @@ class ControlFramesTest
         final byte[] frame = encodeAt(7, buffer -> ControlFrames.serverKey(buffer, 7, serverKey));
 
         assertThat(frame).hasSize(45).hasSize(ControlFrames.SERVER_KEY_FRAME_LENGTH);
-        assertThat(frame).isEqualTo(concat(HEX.parseHex("0100000028" + "44455250F09F9491"), serverKey));
+        assertThat(frame).isEqualTo(concatenate(HEX.parseHex("0100000028" + "44455250F09F9491"), serverKey));
     }
 
     @Test
@@ -104,11 +88,11 @@ class ControlFramesTest
     void shouldEncodePeerGoneNotHereAsAppendixA()
     {
         final byte[] peer = key(0x40);
-        final byte[] holder = concat(new byte[9], peer, new byte[4]);
+        final byte[] holder = concatenate(new byte[9], peer, new byte[4]);
         final byte[] frame = encodeAt(1, buffer ->
             ControlFrames.peerGone(buffer, 1, new UnsafeBuffer(holder), 9, PeerGoneReason.NOT_HERE));
 
-        assertThat(frame).isEqualTo(concat(HEX.parseHex("0800000021"), peer, HEX.parseHex("01")));
+        assertThat(frame).isEqualTo(concatenate(HEX.parseHex("0800000021"), peer, HEX.parseHex("01")));
         assertThat(ControlFrames.PEER_GONE_FRAME_LENGTH).isEqualTo(38);
     }
 
@@ -119,7 +103,7 @@ class ControlFramesTest
         final byte[] frame = encodeAt(0, buffer ->
             ControlFrames.peerGone(buffer, 0, new UnsafeBuffer(peer), 0, PeerGoneReason.DISCONNECTED));
 
-        assertThat(frame).isEqualTo(concat(HEX.parseHex("0800000021"), peer, HEX.parseHex("00")));
+        assertThat(frame).isEqualTo(concatenate(HEX.parseHex("0800000021"), peer, HEX.parseHex("00")));
     }
 
     @Test
@@ -131,7 +115,7 @@ class ControlFramesTest
             ControlFrames.peerPresent(buffer, 5, peer, ip16, 41641, PeerPresentFlags.of(false, false, false)));
 
         assertThat(frame).hasSize(56).hasSize(ControlFrames.PEER_PRESENT_FRAME_LENGTH);
-        assertThat(frame).isEqualTo(concat(
+        assertThat(frame).isEqualTo(concatenate(
             HEX.parseHex("0900000033"), peer, HEX.parseHex("00000000000000000000FFFFC6336407" + "A2A9" + "01")));
     }
 
