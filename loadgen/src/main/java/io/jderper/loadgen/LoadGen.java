@@ -1,6 +1,7 @@
 package io.jderper.loadgen;
 
 import io.jderper.core.key.NodePrivateKey;
+import io.jderper.transport.LeakDetection;
 import io.jderper.transport.client.DerpClientOptions;
 import io.jderper.transport.client.DerpTrust;
 import picocli.CommandLine;
@@ -193,6 +194,7 @@ public final class LoadGen implements Callable<Integer>
      */
     public static void main(final String[] args)
     {
+        LeakDetection.disableUnlessConfigured();
         System.exit(run(args, System.out, System.err));
     }
 

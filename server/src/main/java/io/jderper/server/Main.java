@@ -13,6 +13,7 @@ import io.jderper.tls.MetaCertificate;
 import io.jderper.tls.ServerCertificate;
 import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
+import io.jderper.transport.LeakDetection;
 import io.jderper.transport.RelayServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
@@ -91,6 +92,8 @@ public final class Main
     private static void run(final DerperOptions options, final PrintStream out) throws InterruptedException
     {
         options.warnings().forEach(warning -> LOG.warn("{}", warning));
+        LOG.info("Netty buffer leak detection: {} (-D{}=simple|advanced|paranoid to change)",
+            LeakDetection.disableUnlessConfigured(), LeakDetection.LEVEL_PROPERTY);
         final InetSocketAddress listen;
         try
         {

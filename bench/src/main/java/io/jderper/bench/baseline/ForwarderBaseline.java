@@ -8,8 +8,10 @@ import io.jderper.tls.MetaCertificate;
 import io.jderper.tls.ServerCertificate;
 import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
+import io.jderper.transport.LeakDetection;
 import io.jderper.transport.io.IoTransport;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -138,6 +140,7 @@ public final class ForwarderBaseline implements AutoCloseable
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 << 10, 64 << 10))
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 .childHandler(new ChannelInitializer<SocketChannel>()
                 {
                     @Override
@@ -309,6 +312,8 @@ public final class ForwarderBaseline implements AutoCloseable
             System.exit(EXIT_USAGE);
             return;
         }
+        // As the relay runs: the baseline must not pay for sampling that the relay does not.
+        LeakDetection.disableUnlessConfigured();
         try
         {
             run(parseAddress(listen), plain ? null : Path.of(certdir), hostname, eventLoops);

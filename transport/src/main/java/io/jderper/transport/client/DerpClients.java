@@ -25,6 +25,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLEngine;
@@ -56,6 +57,9 @@ import java.util.concurrent.ForkJoinPool;
  */
 public final class DerpClients
 {
+    /** Names the threads of {@link #newEventLoopGroup(int)}: {@code jderper-client-<pool>-<n>}. */
+    public static final String THREAD_NAME_PREFIX = "jderper-client";
+
     /** Protocols offered, newest first: fast start needs 1.3. */
     public static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2");
 
@@ -128,7 +132,8 @@ public final class DerpClients
         {
             throw new IllegalArgumentException("threads=" + threads + ", must be > 0");
         }
-        return new MultiThreadIoEventLoopGroup(threads, IoTransport.select().handlerFactory());
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(THREAD_NAME_PREFIX),
+            IoTransport.select().handlerFactory());
     }
 
     /**
