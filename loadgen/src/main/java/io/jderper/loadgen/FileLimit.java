@@ -1,7 +1,8 @@
 package io.jderper.loadgen;
 
+import io.jderper.transport.io.OpenFileLimit;
+
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -15,19 +16,16 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FileLimit
 {
-    /** Descriptors a plain or JDK-TLS connection takes. */
-    static final int PER_CONNECTION = 1;
-    /** Descriptors a Conscrypt TLS connection takes: the socket and a pipe pair. */
-    static final int PER_CONSCRYPT_CONNECTION = 3;
-    /** The JVM, jars, event loops and a margin. */
-    static final int BASE = 200;
+    static final int PER_CONNECTION = OpenFileLimit.PER_CONNECTION;
+    static final int PER_CONSCRYPT_CONNECTION = OpenFileLimit.PER_CONSCRYPT_CONNECTION;
+    static final int BASE = OpenFileLimit.BASE;
 
     /** Open descriptors this close to the limit count as having reached it. */
     static final int NEAR = 16;
 
     private final AtomicLong exhaustions = new AtomicLong();
     private volatile long maxOpen;
-    private final long limit = softLimit();
+    private final long limit = OpenFileLimit.soft();
     private volatile int perConnection = PER_CONNECTION;
 
     /**
@@ -49,8 +47,7 @@ final class FileLimit
     {
         final boolean tls = "https".equalsIgnoreCase(settings.url().getScheme());
         perConnection = tls && conscrypt ? PER_CONSCRYPT_CONNECTION : PER_CONNECTION;
-        final long connections = settings.clients() + (Scenario.CHURN == settings.scenario() ?
-            settings.connectConcurrency() : 0);
+        final long connections = connections(settings);
         final long needed = connections * perConnection + BASE;
         if (limit <= 0 || needed <= limit)
         {
@@ -61,6 +58,20 @@ final class FileLimit
             "), but the open-file limit is " + limit + ": expect EMFILE after about " +
             (limit - BASE) / perConnection + " connections; raise it (ulimit -n), lower --clients" +
             (tls && conscrypt ? " or use --tls-provider jdk" : ""));
+    }
+
+    /**
+     * @param settings the run.
+     * @return whether every connection of the run fits under the limit with Conscrypt's three descriptors each.
+     */
+    boolean fitsConscrypt(final LoadSettings settings)
+    {
+        return limit <= 0 || connections(settings) * PER_CONSCRYPT_CONNECTION + BASE <= limit;
+    }
+
+    private static long connections(final LoadSettings settings)
+    {
+        return settings.clients() + (Scenario.CHURN == settings.scenario() ? settings.connectConcurrency() : 0);
     }
 
     /**
@@ -127,28 +138,5 @@ final class FileLimit
             " connections made and " + errors + " errors; the open-file limit is " + limit + " and each connection " +
             "takes " + perConnection + (conscrypt ? " (socket + Conscrypt pipe pair)" : "") +
             ": raise it with ulimit -n" + (conscrypt ? ", use --tls-provider jdk" : "") + " or lower --clients";
-    }
-
-    /**
-     * @return the soft RLIMIT_NOFILE of this process, or -1 if unknown.
-     */
-    static long softLimit()
-    {
-        try
-        {
-            for (final String line : Files.readAllLines(Path.of("/proc/self/limits"), StandardCharsets.US_ASCII))
-            {
-                if (line.startsWith("Max open files"))
-                {
-                    final String[] parts = line.substring("Max open files".length()).trim().split("\\s+");
-                    return "unlimited".equals(parts[0]) ? Long.MAX_VALUE : Long.parseLong(parts[0]);
-                }
-            }
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            // Not Linux, or /proc is not mounted: no check.
-        }
-        return -1;
     }
 }

@@ -167,9 +167,9 @@ public final class LoadGen implements Callable<Integer>
     private Duration drain;
 
     @Option(names = "--tls-provider", defaultValue = "auto", paramLabel = "auto|conscrypt|jdk",
-        description = {"TLS for the clients: auto (Conscrypt if it loads, else the JDK), conscrypt or jdk " +
-            "(default: ${DEFAULT-VALUE}).",
-            "Conscrypt opens a pipe pair per connection (3 file descriptors a client, the JDK 1)."})
+        description = {"TLS for the clients: auto, conscrypt or jdk (default: ${DEFAULT-VALUE}).",
+            "Conscrypt opens a pipe pair per connection (3 file descriptors a client, the JDK 1): auto takes " +
+                "Conscrypt if it loads and every client fits in the open-file limit, else the JDK."})
     private String tlsProvider;
 
     @Option(names = "--handshake-timeout", defaultValue = "10s", converter = Durations.class, paramLabel = "TIME",

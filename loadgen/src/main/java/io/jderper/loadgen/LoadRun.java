@@ -145,6 +145,15 @@ final class LoadRun implements Swarm
                 }
                 builder.tlsProvider(detected);
             }
+            else if (settings.url().getScheme().equalsIgnoreCase("https") && !fileLimit.fitsConscrypt(settings))
+            {
+                // auto: Conscrypt's pipe pair per connection would run the process out of descriptors.
+                builder.tlsProvider(TlsProvider.jdk());
+                display.println("loadgen: TLS on the JDK provider: " + settings.clients() + " Conscrypt clients " +
+                    "would need about " + (settings.clients() * FileLimit.PER_CONSCRYPT_CONNECTION + FileLimit.BASE) +
+                    " file descriptors, over the open-file limit of " + fileLimit.limit() +
+                    " (--tls-provider conscrypt insists)");
+            }
             clients = builder.build();
             transportName = clients.transportName();
             tlsProvider = clients.tlsProvider().toString();

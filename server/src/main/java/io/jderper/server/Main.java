@@ -15,6 +15,7 @@ import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.LeakDetection;
 import io.jderper.transport.RelayServer;
+import io.jderper.transport.io.OpenFileLimit;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
@@ -116,7 +117,9 @@ public final class Main
                     "-certmode manual with -certdir (self-signed certificates are made for IP hostnames)");
             }
             certificate = Optional.of(loadCertificate(options));
-            sslContext = Optional.of(tlsContext(certificate.get(), serverKey, options.hostname()));
+            final TlsProvider provider = tlsProvider(options.tlsProvider());
+            logConnectionCapacity(provider);
+            sslContext = Optional.of(tlsContext(provider, certificate.get(), serverKey, options.hostname()));
         }
         final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), random);
         final RelayMetrics metrics = new RelayMetrics();
@@ -185,12 +188,46 @@ public final class Main
         }
     }
 
-    private static SslContext tlsContext(
+    private static TlsProvider tlsProvider(final String choice)
+    {
+        return switch (choice)
+        {
+            case "jdk" -> TlsProvider.jdk();
+            case "conscrypt" ->
+            {
+                final TlsProvider detected = TlsProvider.detect();
+                if (!detected.isConscrypt())
+                {
+                    throw new StartupException("-tls-provider conscrypt: Conscrypt does not load on this machine " +
+                        "(see the log line above); use -tls-provider auto or jdk");
+                }
+                yield detected;
+            }
+            default -> TlsProvider.detect();
+        };
+    }
+
+    /** Says how many TLS clients the open-file limit allows, since Conscrypt takes three descriptors each. */
+    private static void logConnectionCapacity(final TlsProvider provider)
+    {
+        final long limit = OpenFileLimit.soft();
+        if (limit < 0 || limit == Long.MAX_VALUE)
+        {
+            return;
+        }
+        final int perConnection = provider.isConscrypt() ? OpenFileLimit.PER_CONSCRYPT_CONNECTION :
+            OpenFileLimit.PER_CONNECTION;
+        final long capacity = OpenFileLimit.connectionsWithin(limit, perConnection);
+        LOG.info("open-file limit {}: room for about {} TLS clients ({} descriptor{} each{})", limit, capacity,
+            perConnection, perConnection == 1 ? "" : "s",
+            provider.isConscrypt() ? ", Conscrypt; -tls-provider jdk takes 1" : "");
+    }
+
+    private static SslContext tlsContext(final TlsProvider provider,
         final ServerCertificate certificate, final NodePrivateKey serverKey, final String hostname)
     {
         try
         {
-            final TlsProvider provider = TlsProvider.detect();
             return ServerTlsContexts.create(provider, ManualCertificates.store(certificate, hostname),
                 MetaCertificate.create(serverKey.publicKey().toHex()));
         }

@@ -22,6 +22,7 @@ import java.util.Map;
  * @param version          {@code -version}.
  * @param runStun          {@code -stun}.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
+ * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt or jdk.
  * @param warnings         things worth a startup warning (defaults we do not act on).
  */
 public record DerperOptions(
@@ -35,8 +36,16 @@ public record DerperOptions(
     boolean version,
     boolean runStun,
     Duration tcpWriteTimeout,
+    String tlsProvider,
     List<String> warnings)
 {
+    /** TLS engines {@code -tls-provider} accepts; auto is Conscrypt when its native library loads, else the JDK. */
+    public static final List<String> TLS_PROVIDERS = List.of("auto", "conscrypt", "jdk");
+
+    /** Flags derper does not have, with what they do. */
+    private static final Map<String, String> JDERPER_ONLY = Map.of(
+        "tls-provider", "auto|conscrypt|jdk: the TLS engine; Conscrypt takes 3 file descriptors per connection");
+
     /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
         Map.entry("stun-port", "STUN"),
@@ -113,6 +122,12 @@ public record DerperOptions(
         {
             throw new GoFlags.FlagException("-http-port must be -1 or a port number, got " + httpPort);
         }
+        final String tlsProvider = flags.string("tls-provider", "auto");
+        if (!TLS_PROVIDERS.contains(tlsProvider))
+        {
+            throw new GoFlags.FlagException("-tls-provider must be one of " + TLS_PROVIDERS + ", got \"" +
+                tlsProvider + "\"");
+        }
         final List<String> warnings = new ArrayList<>();
         if (dev && flags.isSet("a"))
         {
@@ -134,6 +149,7 @@ public record DerperOptions(
             flags.bool("version", false),
             runStun,
             writeTimeout,
+            tlsProvider,
             List.copyOf(warnings));
     }
 
@@ -171,6 +187,10 @@ public record DerperOptions(
             {
                 text.append("\t(not supported)");
             }
+            else if (JDERPER_ONLY.containsKey(name))
+            {
+                text.append("\t(jderper only) ").append(JDERPER_ONLY.get(name));
+            }
             text.append('\n');
         }
         return text.toString();
@@ -182,7 +202,7 @@ public record DerperOptions(
             "acme-eab-kid", "acme-eab-key", "acme-email", "home", "mesh-psk-file", "mesh-with", "secrets-url",
             "secrets-path-prefix", "secrets-cache-dir", "bootstrap-dns-names", "unpublished-bootstrap-dns-names",
             "verify-client-url", "socket", "accept-connection-limit", "accept-connection-burst", "rate-config",
-            "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout"))
+            "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }

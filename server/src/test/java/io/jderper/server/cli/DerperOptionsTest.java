@@ -67,6 +67,7 @@ class DerperOptionsTest
         assertThat(options.version()).isFalse();
         assertThat(options.runStun()).isTrue();
         assertThat(options.tcpWriteTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(options.tlsProvider()).isEqualTo("auto");
     }
 
     @Test
@@ -234,6 +235,28 @@ class DerperOptionsTest
 
         assertThat(options.warnings()).singleElement().asString().contains("STUN").contains("-stun=false");
         assertThatThrownBy(() -> options.warnings().add("x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"auto", "conscrypt", "jdk"})
+    void shouldAcceptEachTlsProvider(final String provider)
+    {
+        assertThat(parse("-tls-provider", provider).tlsProvider()).isEqualTo(provider);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"openssl", "", "JDK"})
+    void shouldRefuseAnUnknownTlsProvider(final String provider)
+    {
+        assertThatThrownBy(() -> parse("-tls-provider", provider))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("-tls-provider must be one of [auto, conscrypt, jdk], got \"" + provider + "\"");
+    }
+
+    @Test
+    void shouldMarkJderpersOwnFlagsInTheUsage()
+    {
+        assertThat(DerperOptions.usage()).contains("-tls-provider\t(jderper only) auto|conscrypt|jdk");
     }
 
     @Test
