@@ -98,25 +98,27 @@ final class Charts
     }
 
     /**
-     * Delivered packets per second over the run, and handshakes per second on a second axis when there were any
-     * besides the connect phase's.
+     * Delivered packets (or STUN replies) per second over the run, and handshakes per second on a second axis when
+     * there were any besides the connect phase's.
      *
      * @param timeline   the readings.
+     * @param what       what the delivered count counts, per second, e.g. {@code delivered packets/s}.
      * @param handshakes whether to draw the handshake rate.
      * @param file       where to write the PNG.
      * @throws IOException if it cannot be written.
      */
-    static void throughput(final Timeline timeline, final boolean handshakes, final Path file) throws IOException
+    static void throughput(final Timeline timeline, final String what, final boolean handshakes, final Path file)
+        throws IOException
     {
         final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
-            .title("Throughput").xAxisTitle("seconds since start").yAxisTitle("delivered packets/s").build();
+            .title("Throughput").xAxisTitle("seconds since start").yAxisTitle(what).build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         double[][] delivered = timeline.deliveredRate();
         if (delivered[0].length == 0)
         {
             delivered = new double[][] {{0}, {0}};
         }
-        chart.addSeries("delivered packets/s", delivered[0], delivered[1]).setMarker(SeriesMarkers.NONE);
+        chart.addSeries(what, delivered[0], delivered[1]).setMarker(SeriesMarkers.NONE);
         if (handshakes)
         {
             final double[][] rate = timeline.handshakeRate();

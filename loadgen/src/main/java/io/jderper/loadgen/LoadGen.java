@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
@@ -58,12 +59,15 @@ public final class LoadGen implements Callable<Integer>
     static final int CLIENTS_PER_SOURCE_ADDRESS = 20_000;
     /** 127.0.0.2 to 127.0.0.255. */
     static final int MAX_SOURCE_ADDRESSES = 254;
+    /** STUN's port, as DERP maps assume when STUNPort is 0. */
+    static final int STUN_PORT = 3478;
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--url", required = true, paramLabel = "URL",
-        description = "DERP URL, https://host:port/derp or http://host:port/derp.")
+    @Option(names = "--url", paramLabel = "URL",
+        description = "DERP URL, https://host:port/derp or http://host:port/derp (required but for --scenario stun " +
+            "with --stun-server).")
     private String url;
 
     @Option(names = "--cert-name", paramLabel = "sha256-raw:HEX",
@@ -78,9 +82,19 @@ public final class LoadGen implements Callable<Integer>
         description = "Simulated peers (default: ${DEFAULT-VALUE}).")
     private int clients;
 
-    @Option(names = "--scenario", defaultValue = "pairs", paramLabel = "idle|pairs|fanin|churn",
+    @Option(names = "--scenario", defaultValue = "pairs", paramLabel = "idle|pairs|fanin|churn|stun",
         converter = ScenarioConverter.class, description = "What the peers do (default: ${DEFAULT-VALUE}).")
     private Scenario scenario;
+
+    @Option(names = "--stun-server", paramLabel = "HOST[:PORT]",
+        description = {"stun: where the binding requests go (default: the --url host, port 3478). --clients is " +
+            "the number of UDP sockets, --rate the requests per second per socket (0: keep --window in flight).",
+            "Keep --clients x --window to a few hundred: the server's socket buffer holds about 250 requests."})
+    private String stunServer;
+
+    @Option(names = "--stun-timeout", defaultValue = "1s", converter = Durations.class, paramLabel = "TIME",
+        description = "stun: a request unanswered this long is lost (default: ${DEFAULT-VALUE}).")
+    private Duration stunTimeout;
 
     @Option(names = "--bidirectional", description = "pairs: 2i+1 also sends to 2i.")
     private boolean bidirectional;
@@ -244,7 +258,8 @@ public final class LoadGen implements Callable<Integer>
     public Integer call() throws Exception
     {
         final LoadSettings settings = settings();
-        final RunResult result = new LoadRun(settings, out0).run();
+        final RunResult result = Scenario.STUN == settings.scenario() ? new StunRun(settings, out0).run() :
+            new LoadRun(settings, out0).run();
         if (!result.ok())
         {
             err0.println("loadgen: FAILED: " + result.reason());
@@ -260,8 +275,13 @@ public final class LoadGen implements Callable<Integer>
      */
     LoadSettings settings()
     {
-        final URI uri = checkUrl();
-        final DerpTrust trust = trust(uri);
+        if (null == url && Scenario.STUN != scenario)
+        {
+            throw bad("--url is required (only --scenario stun can do with --stun-server alone)");
+        }
+        final URI uri = null == url ? null : checkUrl();
+        final DerpTrust trust = null == uri ? DerpTrust.system() : trust(uri);
+        final InetSocketAddress stun = stunServer(uri);
         checkCounts();
         checkTraffic();
         checkTimes();
@@ -306,10 +326,90 @@ public final class LoadGen implements Callable<Integer>
         final Duration holdTime = null != hold ? hold : (Scenario.IDLE == scenario ? duration : Duration.ZERO);
         return new LoadSettings(arguments, uri, trust, clients, scenario, discoFraction, packetSize, rate, window,
             Scenario.IDLE == scenario ? holdTime : duration, connectRate, connectConcurrency, churnRate, holdTime,
-            sourceAddresses(uri), loops, null == serverPid ? -1 : serverPid, dir,
+            sourceAddresses(null != stun ? stun.getAddress() : address(uri)), loops, null == serverPid ? -1 : serverPid,
+            dir,
             null != seed ? seed : new SplittableRandom().nextLong(), maxErrorFraction,
             null != failOnLoss ? failOnLoss : lossless, lossless, bidirectional, faninSenders, drain, pingInterval,
-            handshakeTimeout, provider);
+            handshakeTimeout, provider, stun, stunTimeout);
+    }
+
+    /**
+     * @return the STUN target for --scenario stun, null for the others.
+     */
+    private InetSocketAddress stunServer(final URI uri)
+    {
+        if (Scenario.STUN != scenario)
+        {
+            if (null != stunServer)
+            {
+                throw bad("--stun-server is for --scenario stun");
+            }
+            return null;
+        }
+        if (stunTimeout.compareTo(Duration.ofMillis(10)) < 0 || stunTimeout.compareTo(Duration.ofSeconds(10)) > 0)
+        {
+            throw bad("--stun-timeout=" + Durations.format(stunTimeout) + ", must be 10ms to 10s");
+        }
+        final String target = null != stunServer ? stunServer.trim() : null != uri ? uri.getHost() : null;
+        if (null == target || target.isEmpty())
+        {
+            throw bad("--scenario stun needs --stun-server HOST[:PORT] or a --url whose host runs STUN");
+        }
+        // HOST, HOST:PORT, an IPv6 literal, or [IPv6]:PORT.
+        String host = target;
+        String portText = null;
+        final int lastColon = target.lastIndexOf(':');
+        if (target.startsWith("["))
+        {
+            final int close = target.indexOf(']');
+            if (close < 0 || (close + 1 < target.length() && target.charAt(close + 1) != ':'))
+            {
+                throw bad("--stun-server=" + target + ": want HOST, HOST:PORT or [IPv6]:PORT");
+            }
+            host = target.substring(1, close);
+            portText = close + 1 < target.length() ? target.substring(close + 2) : null;
+        }
+        else if (lastColon >= 0 && target.indexOf(':') == lastColon)
+        {
+            host = target.substring(0, lastColon);
+            portText = target.substring(lastColon + 1);
+        }
+        int port = STUN_PORT;
+        if (null != portText)
+        {
+            try
+            {
+                port = Integer.parseInt(portText);
+            }
+            catch (final NumberFormatException ex)
+            {
+                port = -1;
+            }
+            if (port < 1 || port > 65535)
+            {
+                throw bad("--stun-server=" + target + ": port must be 1 to 65535");
+            }
+        }
+        try
+        {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw bad("--stun-server=" + target + ": unknown host " + host);
+        }
+    }
+
+    private static InetAddress address(final URI uri)
+    {
+        try
+        {
+            return InetAddress.getByName(uri.getHost());
+        }
+        catch (final UnknownHostException ex)
+        {
+            return null;
+        }
     }
 
     private URI checkUrl()
@@ -441,7 +541,7 @@ public final class LoadGen implements Callable<Integer>
         }
     }
 
-    private List<InetAddress> sourceAddresses(final URI uri)
+    private List<InetAddress> sourceAddresses(final InetAddress target)
     {
         final int count = null != sourceAddresses ? sourceAddresses :
             Math.max(1, (clients + CLIENTS_PER_SOURCE_ADDRESS - 1) / CLIENTS_PER_SOURCE_ADDRESS);
@@ -453,12 +553,12 @@ public final class LoadGen implements Callable<Integer>
         {
             return List.of();
         }
-        if (!isIpv4Loopback(uri))
+        if (!(target instanceof Inet4Address && target.isLoopbackAddress()))
         {
             if (null != sourceAddresses)
             {
                 throw bad("--source-addresses=" + count + " binds to 127.0.0.x: the server must be on IPv4 " +
-                    "loopback, --url=" + url);
+                    "loopback, not " + (null == target ? url : target.getHostAddress()));
             }
             return List.of();
         }
@@ -475,19 +575,6 @@ public final class LoadGen implements Callable<Integer>
             }
         }
         return addresses;
-    }
-
-    private static boolean isIpv4Loopback(final URI uri)
-    {
-        try
-        {
-            final InetAddress address = InetAddress.getByName(uri.getHost());
-            return address instanceof Inet4Address && address.isLoopbackAddress();
-        }
-        catch (final UnknownHostException ex)
-        {
-            return false;
-        }
     }
 
     private ParameterException bad(final String message)
@@ -529,7 +616,7 @@ public final class LoadGen implements Callable<Integer>
             catch (final IllegalArgumentException ex)
             {
                 throw new CommandLine.TypeConversionException("'" + value + "' is not one of idle, pairs, fanin, " +
-                    "churn");
+                    "churn, stun");
             }
         }
     }

@@ -3,6 +3,7 @@ package io.jderper.loadgen;
 import io.jderper.transport.client.DerpTrust;
 
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +13,7 @@ import java.util.List;
  * A checked load run: what {@link LoadGen} made of the command line.
  *
  * @param commandLine        the arguments as given.
- * @param url                the DERP URL.
+ * @param url                the DERP URL; null for the stun scenario when only {@code stunServer} was given.
  * @param trust              how the server certificate is checked.
  * @param clients            simulated peers.
  * @param scenario           what they do.
@@ -39,6 +40,8 @@ import java.util.List;
  * @param pingInterval       idle: how often each client Pings the server (one Ping in flight at most); zero: never.
  * @param handshakeTimeout   bound on one connect and handshake.
  * @param tlsProvider        auto, conscrypt or jdk.
+ * @param stunServer         stun: where the binding requests go; null for the DERP scenarios.
+ * @param stunTimeout        stun: how long a request may go unanswered before it counts as lost.
  */
 record LoadSettings(
     List<String> commandLine,
@@ -68,7 +71,9 @@ record LoadSettings(
     Duration drain,
     Duration pingInterval,
     Duration handshakeTimeout,
-    String tlsProvider)
+    String tlsProvider,
+    InetSocketAddress stunServer,
+    Duration stunTimeout)
 {
     /** Depth of the relay's per-client queue (jderper's and Go derper's): the lossless window profile stays under. */
     static final int RELAY_QUEUE_DEPTH = 32;

@@ -61,15 +61,15 @@ final class Report
         histograms.put("churn reconnect + handshake", churnUs);
         histograms.put("Ping round trip", pingUs);
         bounded(LATENCY_PNG, () -> Charts.percentiles(histograms, units, settings.out().resolve(LATENCY_PNG)));
-        bounded(THROUGHPUT_PNG, () -> Charts.throughput(run.timeline, Scenario.CHURN == settings.scenario(),
-            settings.out().resolve(THROUGHPUT_PNG)));
+        bounded(THROUGHPUT_PNG, () -> Charts.throughput(run.timeline, "delivered packets/s",
+            Scenario.CHURN == settings.scenario(), settings.out().resolve(THROUGHPUT_PNG)));
     }
 
     /**
      * Draws a chart on a daemon thread and waits at most {@link #CHART_TIMEOUT_S}: a charting library's layout
      * search must not hold the run's exit.
      */
-    private static void bounded(final String name, final ChartWriter writer) throws IOException
+    static void bounded(final String name, final ChartWriter writer) throws IOException
     {
         final FutureTask<Void> task = new FutureTask<>(() ->
         {
@@ -104,7 +104,7 @@ final class Report
      * Writes one chart file.
      */
     @FunctionalInterface
-    private interface ChartWriter
+    interface ChartWriter
     {
         void write() throws IOException;
     }

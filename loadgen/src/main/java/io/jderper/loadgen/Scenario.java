@@ -14,7 +14,9 @@ enum Scenario
     /** Groups of {@code --fanin-senders} senders each send to one receiver. */
     FANIN,
     /** Keep the clients connected while closing and reopening {@code --churn-rate} of them per second. */
-    CHURN;
+    CHURN,
+    /** UDP sockets send STUN binding requests as Tailscale does, to {@code --stun-server}; no DERP connection. */
+    STUN;
 
     /**
      * @return the name as typed on the command line.

@@ -6,6 +6,7 @@ import picocli.CommandLine.ParameterException;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -78,9 +79,27 @@ class LoadGenOptionsTest
     }
 
     @Test
+    void shouldFindTheStunServerFromTheFlagOrTheUrl()
+    {
+        assertThat(LoadGen.parse("--scenario", "stun", "--stun-server", "127.0.0.1").stunServer())
+            .isEqualTo(new InetSocketAddress(address(1), 3478));
+        assertThat(LoadGen.parse("--scenario", "stun", "--stun-server", "127.0.0.1:3479").stunServer())
+            .isEqualTo(new InetSocketAddress(address(1), 3479));
+        assertThat(LoadGen.parse("--scenario", "stun", "--stun-server", "[::1]:3480").stunServer().getPort())
+            .isEqualTo(3480);
+        assertThat(LoadGen.parse("--scenario", "stun", "--stun-server", "::1").stunServer().getPort())
+            .isEqualTo(3478);
+        final LoadSettings fromUrl = LoadGen.parse("--scenario", "stun", "--url", URL);
+        assertThat(fromUrl.stunServer()).isEqualTo(new InetSocketAddress(address(1), 3478));
+        assertThat(fromUrl.stunTimeout()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(fromUrl.sourceAddresses()).containsExactly(address(2));
+        assertThat(LoadGen.parse("--url", URL).stunServer()).isNull();
+    }
+
+    @Test
     void shouldRejectBadValuesNamingTheOption()
     {
-        assertBad("Missing required option: '--url=URL'", "--clients", "10");
+        assertBad("--url is required (only --scenario stun can do with --stun-server alone)", "--clients", "10");
         assertBad("--url=ftp://x/derp: scheme must be https or http", "--url", "ftp://x/derp");
         assertBad("--clients=1, must be >= 2 for --scenario pairs", "--url", URL, "--clients", "1");
         assertBad("--clients=8, must be >= 9 for --scenario fanin", "--url", URL, "--scenario", "fanin",
@@ -93,7 +112,17 @@ class LoadGenOptionsTest
         assertBad("--rate=-1.0, must be >= 0", "--url", URL, "--rate", "-1");
         assertBad("--duration=0s, must be > 0", "--url", URL, "--duration", "0");
         assertBad("is not a duration", "--url", URL, "--duration", "soon");
-        assertBad("'walk' is not one of idle, pairs, fanin, churn", "--url", URL, "--scenario", "walk");
+        assertBad("'walk' is not one of idle, pairs, fanin, churn, stun", "--url", URL, "--scenario", "walk");
+        assertBad("--stun-server is for --scenario stun", "--url", URL, "--stun-server", "127.0.0.1");
+        assertBad("--scenario stun needs --stun-server HOST[:PORT]", "--scenario", "stun");
+        assertBad("--stun-server=127.0.0.1:0: port must be 1 to 65535", "--scenario", "stun", "--stun-server",
+            "127.0.0.1:0");
+        assertBad("--stun-server=127.0.0.1:x: port must be 1 to 65535", "--scenario", "stun", "--stun-server",
+            "127.0.0.1:x");
+        assertBad("--stun-server=[::1: want HOST, HOST:PORT or [IPv6]:PORT", "--scenario", "stun",
+            "--stun-server", "[::1");
+        assertBad("--stun-timeout=5ms, must be 10ms to 10s", "--scenario", "stun", "--stun-server", "127.0.0.1",
+            "--stun-timeout", "5ms");
         assertBad("--churn-rate=0.0, must be > 0 for --scenario churn", "--url", URL, "--scenario", "churn",
             "--churn-rate", "0");
         assertBad("--cert-name=sha256-raw:12: want sha256-raw:<64 hex characters>", "--url", URL, "--cert-name",
@@ -133,7 +162,8 @@ class LoadGenOptionsTest
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("--url", "--cert-name", "--ca-file", "--clients",
             "--scenario", "--disco-fraction", "--packet-size", "--rate", "--window", "--duration", "--connect-rate",
             "--churn-rate", "--hold", "--source-addresses", "--threads", "--server-pid", "--out", "--seed",
-            "--max-error-fraction", "--fail-on-loss", "--bidirectional", "--fanin-senders");
+            "--max-error-fraction", "--fail-on-loss", "--bidirectional", "--fanin-senders", "--stun-server",
+            "--stun-timeout");
     }
 
     private static void assertBad(final String message, final String... args)

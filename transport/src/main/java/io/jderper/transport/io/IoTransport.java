@@ -3,11 +3,15 @@ package io.jderper.transport.io;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import org.slf4j.Logger;
@@ -22,8 +26,10 @@ import java.util.Locale;
  * @param name           short name for logs and metrics.
  * @param handlerFactory creates each event loop's I/O handler.
  * @param serverChannel  the listening channel class that matches the handler.
+ * @param datagramChannel the UDP channel class that matches the handler (STUN).
  */
-public record IoTransport(String name, IoHandlerFactory handlerFactory, Class<? extends ServerChannel> serverChannel)
+public record IoTransport(String name, IoHandlerFactory handlerFactory, Class<? extends ServerChannel> serverChannel,
+    Class<? extends DatagramChannel> datagramChannel)
 {
     private static final Logger LOG = LoggerFactory.getLogger(IoTransport.class);
 
@@ -81,16 +87,19 @@ public record IoTransport(String name, IoHandlerFactory handlerFactory, Class<? 
 
     private static IoTransport ioUring()
     {
-        return new IoTransport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class);
+        return new IoTransport("io_uring", IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+            IoUringDatagramChannel.class);
     }
 
     private static IoTransport epoll()
     {
-        return new IoTransport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class);
+        return new IoTransport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+            EpollDatagramChannel.class);
     }
 
     private static IoTransport nio()
     {
-        return new IoTransport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
+        return new IoTransport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
+            NioDatagramChannel.class);
     }
 }
