@@ -61,6 +61,8 @@ public final class LoadGen implements Callable<Integer>
     static final int MAX_SOURCE_ADDRESSES = 254;
     /** STUN's port, as DERP maps assume when STUNPort is 0. */
     static final int STUN_PORT = 3478;
+    /** Requests in flight per STUN socket: the window slot travels in 16 bits of the transaction ID. */
+    static final int MAX_STUN_WINDOW = 65536;
 
     @Spec
     private CommandSpec spec;
@@ -345,6 +347,10 @@ public final class LoadGen implements Callable<Integer>
                 throw bad("--stun-server is for --scenario stun");
             }
             return null;
+        }
+        if (window > MAX_STUN_WINDOW)
+        {
+            throw bad("--window=" + window + ", must be at most " + MAX_STUN_WINDOW + " for --scenario stun");
         }
         if (stunTimeout.compareTo(Duration.ofMillis(10)) < 0 || stunTimeout.compareTo(Duration.ofSeconds(10)) > 0)
         {

@@ -110,21 +110,36 @@ final class Report
     }
 
     /**
-     * @param result the verdict.
-     * @return every number of the run, as JSON-ready maps.
+     * The opening of every summary.json, whatever the scenario: the tool, the command line, the start and the
+     * verdict.
+     *
+     * @param settings  the run's settings.
+     * @param startedAt when it started (ISO-8601).
+     * @param result    the verdict.
+     * @return an ordered map to add the scenario's own sections to.
      */
-    Map<String, Object> summary(final RunResult result)
+    static Map<String, Object> header(final LoadSettings settings, final String startedAt, final RunResult result)
     {
         final Map<String, Object> root = new LinkedHashMap<>();
         root.put("tool", "jderper loadgen");
         root.put("version", new LoadGen.Version().getVersion()[0]);
         root.put("commandLine", settings.commandLine());
-        root.put("startedAt", run.phases.startedAt.toString());
+        root.put("startedAt", startedAt);
         final Map<String, Object> verdict = new LinkedHashMap<>();
         verdict.put("ok", result.ok());
         verdict.put("exitCode", result.ok() ? LoadGen.EXIT_OK : LoadGen.EXIT_FAILED);
         verdict.put("reason", result.reason());
         root.put("result", verdict);
+        return root;
+    }
+
+    /**
+     * @param result the verdict.
+     * @return every number of the run, as JSON-ready maps.
+     */
+    Map<String, Object> summary(final RunResult result)
+    {
+        final Map<String, Object> root = header(settings, String.valueOf(run.phases.startedAt), result);
         root.put("settings", settingsMap());
         root.put("phases", phasesMap());
         root.put("connect", connectMap());

@@ -48,8 +48,8 @@ import java.util.concurrent.locks.LockSupport;
  * times {@code --window} to a few hundred: a server reads STUN from one socket, whose Linux default receive buffer
  * holds only about 250 such small datagrams, and the kernel drops what arrives beyond that.
  *
- * <p>The transaction ID carries the send time and a sequence number (8 + 4 bytes), so an answer needs no lookup
- * beyond its window slot and the round trip is measured on the sender's own clock.
+ * <p>The transaction ID carries the send time, the window slot and a sequence number (8 + 2 + 2 bytes), so an answer
+ * finds its request without a lookup and the round trip is measured on the sender's own clock.
  */
 final class StunRun
 {
@@ -293,16 +293,7 @@ final class StunRun
 
     private void writeReport(final RunResult result) throws IOException
     {
-        final Map<String, Object> root = new LinkedHashMap<>();
-        root.put("tool", "jderper loadgen");
-        root.put("version", new LoadGen.Version().getVersion()[0]);
-        root.put("commandLine", settings.commandLine());
-        root.put("startedAt", String.valueOf(startedAt));
-        final Map<String, Object> verdict = new LinkedHashMap<>();
-        verdict.put("ok", result.ok());
-        verdict.put("exitCode", result.ok() ? LoadGen.EXIT_OK : LoadGen.EXIT_FAILED);
-        verdict.put("reason", result.reason());
-        root.put("result", verdict);
+        final Map<String, Object> root = Report.header(settings, String.valueOf(startedAt), result);
         final Map<String, Object> run = new LinkedHashMap<>();
         run.put("scenario", Scenario.STUN.cliName());
         run.put("stunServer", settings.stunServer().getHostString() + ":" + settings.stunServer().getPort());
@@ -378,7 +369,11 @@ final class StunRun
         private final int index;
         private final long startJitterNs;
         private final long[] slotSentNs;
+        /** The sequence number (16 bits) of the request in each slot, -1 when free. */
         private final int[] slotSequence;
+        /** A stack of free slots: answers come back in any order. */
+        private final int[] freeSlots;
+        private int freeCount;
         private final UnsafeBuffer request = new UnsafeBuffer(new byte[StunMessages.TAILSCALE_REQUEST_LENGTH]);
         private final UnsafeBuffer transactionId = new UnsafeBuffer(new byte[StunMessages.TRANSACTION_ID_LENGTH]);
         /** The answer being read; anything longer than a path MTU is not an answer to us. */
@@ -399,7 +394,13 @@ final class StunRun
             this.startJitterNs = periodNs > 0 ? Math.floorMod(seed, periodNs) : 0;
             this.slotSentNs = new long[settings.window()];
             this.slotSequence = new int[settings.window()];
+            this.freeSlots = new int[settings.window()];
             Arrays.fill(slotSequence, -1);
+            for (int slot = 0; slot < freeSlots.length; slot++)
+            {
+                freeSlots[slot] = freeSlots.length - 1 - slot;
+            }
+            freeCount = freeSlots.length;
         }
 
         void attach(final Channel channel)
@@ -462,15 +463,16 @@ final class StunRun
 
         private void send()
         {
-            final int sequence = nextSequence++ & Integer.MAX_VALUE;
-            final int slot = sequence % slotSequence.length;
-            if (slotSequence[slot] >= 0)
+            if (0 == freeCount)
             {
                 return;
             }
+            final int slot = freeSlots[--freeCount];
+            final int sequence = nextSequence++ & 0xFFFF;
             final long nowNs = System.nanoTime();
             transactionId.putLong(0, nowNs);
-            transactionId.putInt(8, sequence);
+            transactionId.putShort(8, (short)slot);
+            transactionId.putShort(10, (short)sequence);
             StunMessages.writeTailscaleRequest(request, 0, transactionId, 0);
             final ByteBuf out = channel.alloc().directBuffer(StunMessages.TAILSCALE_REQUEST_LENGTH);
             out.writeBytes(request.byteArray());
@@ -490,8 +492,7 @@ final class StunRun
             {
                 if (slotSequence[slot] >= 0 && nowNs - slotSentNs[slot] > timeoutNs)
                 {
-                    slotSequence[slot] = -1;
-                    inFlight--;
+                    free(slot);
                     lost.incrementAndGet();
                     freed++;
                 }
@@ -504,6 +505,13 @@ final class StunRun
                 }
                 channel.flush();
             }
+        }
+
+        private void free(final int slot)
+        {
+            slotSequence[slot] = -1;
+            freeSlots[freeCount++] = slot;
+            inFlight--;
         }
 
         @Override
@@ -525,15 +533,14 @@ final class StunRun
             }
             final int at = response.transactionIdOffset();
             final long sentNs = datagram.getLong(at);
-            final int sequence = datagram.getInt(at + 8);
-            final int slot = sequence >= 0 ? sequence % slotSequence.length : -1;
-            if (slot < 0 || slotSequence[slot] != sequence || slotSentNs[slot] != sentNs)
+            final int slot = datagram.getShort(at + 8) & 0xFFFF;
+            final int sequence = datagram.getShort(at + 10) & 0xFFFF;
+            if (slot >= slotSequence.length || slotSequence[slot] != sequence || slotSentNs[slot] != sentNs)
             {
                 late.incrementAndGet();
                 return;
             }
-            slotSequence[slot] = -1;
-            inFlight--;
+            free(slot);
             if (!response.isAddress(localAddress, localPort))
             {
                 wrongAddress.incrementAndGet();

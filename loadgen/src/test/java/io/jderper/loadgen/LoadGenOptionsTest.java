@@ -121,6 +121,8 @@ class LoadGenOptionsTest
             "127.0.0.1:x");
         assertBad("--stun-server=[::1: want HOST, HOST:PORT or [IPv6]:PORT", "--scenario", "stun",
             "--stun-server", "[::1");
+        assertBad("--window=65537, must be at most 65536 for --scenario stun", "--scenario", "stun",
+            "--stun-server", "127.0.0.1", "--window", "65537");
         assertBad("--stun-timeout=5ms, must be 10ms to 10s", "--scenario", "stun", "--stun-server", "127.0.0.1",
             "--stun-timeout", "5ms");
         assertBad("--churn-rate=0.0, must be > 0 for --scenario churn", "--url", URL, "--scenario", "churn",

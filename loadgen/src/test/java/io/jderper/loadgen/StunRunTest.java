@@ -34,10 +34,11 @@ class StunRunTest
     @Test
     void shouldGetAnAnswerWithItsOwnAddressForEveryRequest(@TempDir final Path out) throws Exception
     {
-        try (Responder responder = new Responder(false))
+        try (Responder responder = new Responder(false, 1))
         {
-            final Run run = run(responder, out, "--clients", "20", "--duration", "2s", "--server-pid",
-                Long.toString(ProcessHandle.current().pid()));
+            // 80 requests in flight: well under what the responder's socket buffer holds.
+            final Run run = run(responder, out, "--clients", "20", "--window", "4", "--duration", "2s",
+                "--server-pid", Long.toString(ProcessHandle.current().pid()));
 
             assertThat(run.code).as(run.output()).isZero();
             final JsonNode summary = new ObjectMapper().readTree(out.resolve(Report.SUMMARY_JSON).toFile());
@@ -64,7 +65,7 @@ class StunRunTest
     @Test
     void shouldPaceRequestsAtTheGivenRate(@TempDir final Path out) throws Exception
     {
-        try (Responder responder = new Responder(false))
+        try (Responder responder = new Responder(false, 1))
         {
             final Run run = run(responder, out, "--clients", "4", "--rate", "50", "--duration", "2s");
 
@@ -77,9 +78,28 @@ class StunRunTest
     }
 
     @Test
+    void shouldKeepItsWindowFullWhenAnswersComeBackOutOfOrder(@TempDir final Path out) throws Exception
+    {
+        // The responder holds 4 requests and answers them last first: a window that lost a slot to the reordering
+        // would stall at 3 in flight, and every later request would time out. When sending stops, the last 1 to 3
+        // requests wait in the responder for a fourth that never comes: those are the only ones lost.
+        try (Responder responder = new Responder(false, 4))
+        {
+            final Run run = run(responder, out, "--clients", "1", "--window", "4", "--duration", "1s",
+                "--stun-timeout", "200ms", "--max-error-fraction", "0.01");
+
+            assertThat(run.code).as(run.output()).isZero();
+            final JsonNode summary = new ObjectMapper().readTree(out.resolve(Report.SUMMARY_JSON).toFile());
+            assertThat(summary.at("/stun/lost").asLong()).isLessThanOrEqualTo(3);
+            assertThat(summary.at("/stun/late").asLong()).isZero();
+            assertThat(summary.at("/stun/answered").asLong()).isGreaterThan(100);
+        }
+    }
+
+    @Test
     void shouldFailWhenTheServerMapsASocketToAnotherAddress(@TempDir final Path out) throws Exception
     {
-        try (Responder responder = new Responder(true))
+        try (Responder responder = new Responder(true, 1))
         {
             final Run run = run(responder, out, "--clients", "2", "--duration", "1s");
 
@@ -129,7 +149,8 @@ class StunRunTest
     }
 
     /**
-     * Answers Tailscale's binding requests on loopback from one thread, as derper would, or with a wrong port.
+     * Answers Tailscale's binding requests on loopback from one thread, as derper would, or with a wrong port; with a
+     * batch above 1 it holds that many requests and answers them in reverse order.
      */
     private static final class Responder implements AutoCloseable
     {
@@ -138,10 +159,12 @@ class StunRunTest
         private final DatagramChannel channel;
         private final Thread thread;
         private final boolean lie;
+        private final int batch;
 
-        Responder(final boolean lie) throws IOException
+        Responder(final boolean lie, final int batch) throws IOException
         {
             this.lie = lie;
+            this.batch = batch;
             channel = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             thread = Thread.ofPlatform().name("stun-responder").daemon().start(this::serve);
         }
@@ -157,6 +180,8 @@ class StunRunTest
             final UnsafeBuffer request = new UnsafeBuffer(in);
             final ByteBuffer outBytes = ByteBuffer.allocate(64);
             final UnsafeBuffer response = new UnsafeBuffer(outBytes);
+            final List<byte[]> heldIds = new ArrayList<>();
+            final List<InetSocketAddress> heldFrom = new ArrayList<>();
             try
             {
                 while (channel.isOpen())
@@ -168,13 +193,26 @@ class StunRunTest
                         notTailscale.incrementAndGet();
                         continue;
                     }
-                    final InetSocketAddress sender = (InetSocketAddress)from;
-                    final int length = StunMessages.writeSuccessResponse(response, 0, request,
-                        StunMessages.TRANSACTION_ID_OFFSET, sender.getAddress().getAddress(),
-                        lie ? sender.getPort() ^ 1 : sender.getPort());
-                    outBytes.clear().limit(length);
-                    channel.send(outBytes, from);
-                    answered.incrementAndGet();
+                    final byte[] id = new byte[StunMessages.TRANSACTION_ID_LENGTH];
+                    request.getBytes(StunMessages.TRANSACTION_ID_OFFSET, id);
+                    heldIds.add(id);
+                    heldFrom.add((InetSocketAddress)from);
+                    if (heldIds.size() < batch)
+                    {
+                        continue;
+                    }
+                    for (int i = heldIds.size() - 1; i >= 0; i--)
+                    {
+                        final InetSocketAddress sender = heldFrom.get(i);
+                        final int length = StunMessages.writeSuccessResponse(response, 0,
+                            new UnsafeBuffer(heldIds.get(i)), 0, sender.getAddress().getAddress(),
+                            lie ? sender.getPort() ^ 1 : sender.getPort());
+                        outBytes.clear().limit(length);
+                        channel.send(outBytes, sender);
+                        answered.incrementAndGet();
+                    }
+                    heldIds.clear();
+                    heldFrom.clear();
                 }
             }
             catch (final AsynchronousCloseException ex)
