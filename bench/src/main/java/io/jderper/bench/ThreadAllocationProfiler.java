@@ -120,8 +120,7 @@ public final class ThreadAllocationProfiler implements InternalProfiler
 
     private static Map<Long, Long> allocatedByThreadsNamed(final String prefix)
     {
-        // Thread objects, not ThreadMXBean.getThreadInfo: in the end-to-end benchmark the latter returned no entry
-        // for the live relay event loop in some iterations, which read as "no thread" and lost the figure.
+        // Live threads only: one that has ended is absent here, which is why recordBeforeShutdown exists.
         final Map<Long, Long> byThread = new HashMap<>();
         for (final Thread thread : Thread.getAllStackTraces().keySet())
         {
