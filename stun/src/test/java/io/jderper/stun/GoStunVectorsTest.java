@@ -2,19 +2,14 @@ package io.jderper.stun;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jderper.core.interop.GoPrograms;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.HexFormat;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,41 +26,8 @@ class GoStunVectorsTest
     @BeforeAll
     static void generateVectorsWithGo() throws Exception
     {
-        final Path interop = Path.of("..", "interop").toAbsolutePath().normalize();
-        assertThat(interop.resolve("cmd/stunvectors")).as("the Go interop module beside stun").isDirectory();
-        final ProcessBuilder builder = new ProcessBuilder("go", "run", "./cmd/stunvectors").directory(interop.toFile());
-        builder.redirectError(ProcessBuilder.Redirect.INHERIT);
-        final Process process;
-        try
-        {
-            process = builder.start();
-        }
-        catch (final IOException ex)
-        {
-            throw new AssertionError("Go is needed to generate the STUN vectors and could not be started", ex);
-        }
-        final CompletableFuture<byte[]> stdout = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
-        if (!process.waitFor(5, TimeUnit.MINUTES))
-        {
-            process.destroyForcibly();
-            throw new AssertionError("go run ./cmd/stunvectors did not finish within 5 minutes");
-        }
-        assertThat(process.exitValue()).as("stunvectors exit code").isZero();
-        vectors = new ObjectMapper().readTree(stdout.get(1, TimeUnit.MINUTES));
+        vectors = new ObjectMapper().readTree(GoPrograms.stdoutOf("./cmd/stunvectors"));
         assertThat(vectors.get("tailscaleVersion").asText()).startsWith("v1.");
-    }
-
-    private static byte[] readAll(final InputStream in)
-    {
-        try (in; ByteArrayOutputStream out = new ByteArrayOutputStream())
-        {
-            in.transferTo(out);
-            return out.toByteArray();
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
     }
 
     @Test

@@ -18,9 +18,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +26,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -48,27 +43,7 @@ class GoVectorsTest
     @BeforeAll
     static void generateVectorsWithGo() throws Exception
     {
-        final Path interop = Path.of("..", "interop").toAbsolutePath().normalize();
-        assertThat(interop.resolve("cmd/vectorgen")).as("the Go interop module beside relay-core").isDirectory();
-        final ProcessBuilder builder = new ProcessBuilder("go", "run", "./cmd/vectorgen").directory(interop.toFile());
-        builder.redirectError(ProcessBuilder.Redirect.INHERIT);
-        final Process process;
-        try
-        {
-            process = builder.start();
-        }
-        catch (final IOException ex)
-        {
-            throw new AssertionError("Go is needed to generate the interop vectors and could not be started", ex);
-        }
-        final CompletableFuture<byte[]> stdout = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
-        if (!process.waitFor(5, TimeUnit.MINUTES))
-        {
-            process.destroyForcibly();
-            throw new AssertionError("go run ./cmd/vectorgen did not finish within 5 minutes");
-        }
-        assertThat(process.exitValue()).as("vectorgen exit code").isZero();
-        vectors = new ObjectMapper().readTree(stdout.get(1, TimeUnit.MINUTES));
+        vectors = new ObjectMapper().readTree(GoPrograms.stdoutOf("./cmd/vectorgen"));
         for (final JsonNode frame : vectors.get("frames"))
         {
             FRAMES.put(frame.get("name").asText(), frame);
@@ -79,18 +54,6 @@ class GoVectorsTest
         }
     }
 
-    private static byte[] readAll(final InputStream in)
-    {
-        try (in; ByteArrayOutputStream out = new ByteArrayOutputStream())
-        {
-            in.transferTo(out);
-            return out.toByteArray();
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
-    }
 
     private static NodePrivateKey key(final String field)
     {
