@@ -7,10 +7,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,9 +39,9 @@ class LoadRunTest
     @Test
     void shouldDeliverEveryPacketOfFiftyPairedClientsInTheLosslessProfile(@TempDir final Path out) throws Exception
     {
-        final Run run = run(out, "--clients", "50", "--scenario", "pairs", "--duration", "3s",
+        final LoadGenRun run = run(out, "--clients", "50", "--scenario", "pairs", "--duration", "3s",
             "--server-pid", Long.toString(ProcessHandle.current().pid()));
-        assertThat(run.code).as(run.output()).isZero();
+        assertThat(run.code()).as(run.output()).isZero();
         final JsonNode summary = summary(out);
         assertThat(summary.at("/result/ok").asBoolean()).isTrue();
         assertThat(summary.at("/settings/scenario").asText()).isEqualTo("pairs");
@@ -76,15 +73,15 @@ class LoadRunTest
         assertThat(Files.size(out.resolve(Report.THROUGHPUT_PNG))).isPositive();
         assertThat(Files.readAllLines(out.resolve(Report.LATENCY_HLOG))).anyMatch(l -> l.startsWith("#[StartTime:"))
             .anyMatch(l -> !l.startsWith("#") && !l.startsWith("\"") && !l.isBlank());
-        assertThat(run.stdout).contains("loadgen: OK");
+        assertThat(run.stdout()).contains("loadgen: OK");
     }
 
     @Test
     void shouldMixDiscoAndDataPacketsInBothDirections(@TempDir final Path out) throws Exception
     {
-        final Run run = run(out, "--clients", "10", "--scenario", "pairs", "--bidirectional", "--duration", "2s",
+        final LoadGenRun run = run(out, "--clients", "10", "--scenario", "pairs", "--bidirectional", "--duration", "2s",
             "--disco-fraction", "0.3", "--packet-size", "200", "--rate", "500");
-        assertThat(run.code).as(run.output()).isZero();
+        assertThat(run.code()).as(run.output()).isZero();
         final JsonNode summary = summary(out);
         assertThat(summary.at("/traffic/flows").asInt()).isEqualTo(10);
         assertThat(summary.at("/traffic/delivered").asLong()).isEqualTo(summary.at("/traffic/sent").asLong());
@@ -95,9 +92,9 @@ class LoadRunTest
     @Test
     void shouldFanInWithoutLossInTheLosslessProfile(@TempDir final Path out) throws Exception
     {
-        final Run run = run(out, "--clients", "12", "--scenario", "fanin", "--fanin-senders", "3", "--window", "8",
-            "--duration", "2s");
-        assertThat(run.code).as(run.output()).isZero();
+        final LoadGenRun run = run(out, "--clients", "12", "--scenario", "fanin", "--fanin-senders", "3", "--window",
+            "8", "--duration", "2s");
+        assertThat(run.code()).as(run.output()).isZero();
         final JsonNode summary = summary(out);
         assertThat(summary.at("/traffic/flows").asInt()).isEqualTo(9);
         assertThat(summary.at("/settings/failOnLoss").asBoolean()).isTrue();
@@ -107,9 +104,9 @@ class LoadRunTest
     @Test
     void shouldHoldIdleConnectionsAndAnswerPings(@TempDir final Path out) throws Exception
     {
-        final Run run = run(out, "--clients", "20", "--scenario", "idle", "--hold", "2s", "--ping-interval",
+        final LoadGenRun run = run(out, "--clients", "20", "--scenario", "idle", "--hold", "2s", "--ping-interval",
             "500ms");
-        assertThat(run.code).as(run.output()).isZero();
+        assertThat(run.code()).as(run.output()).isZero();
         final JsonNode summary = summary(out);
         assertThat(summary.at("/connect/succeeded").asLong()).isEqualTo(20);
         assertThat(summary.at("/idle/pings").asLong()).isGreaterThanOrEqualTo(40);
@@ -124,9 +121,9 @@ class LoadRunTest
     @Test
     void shouldChurnConnectionsAndMeasureReconnects(@TempDir final Path out) throws Exception
     {
-        final Run run = run(out, "--clients", "20", "--scenario", "churn", "--churn-rate", "20", "--duration",
+        final LoadGenRun run = run(out, "--clients", "20", "--scenario", "churn", "--churn-rate", "20", "--duration",
             "2s");
-        assertThat(run.code).as(run.output()).isZero();
+        assertThat(run.code()).as(run.output()).isZero();
         final JsonNode summary = summary(out);
         final long cycles = summary.at("/churn/cycles").asLong();
         // 20 a second for 2 s: at most 40; fewer only if reconnects lag on a busy machine.
@@ -145,9 +142,9 @@ class LoadRunTest
         {
             port = socket.getLocalPort();
         }
-        final Run run = runAt("https://127.0.0.1:" + port + "/derp", out, "--clients", "10", "--duration", "1s");
-        assertThat(run.code).isEqualTo(1);
-        assertThat(run.stderr.lines().toList()).as(run.output()).hasSize(1).first().asString()
+        final LoadGenRun run = runAt("https://127.0.0.1:" + port + "/derp", out, "--clients", "10", "--duration", "1s");
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.stderr().lines().toList()).as(run.output()).hasSize(1).first().asString()
             .startsWith("loadgen: FAILED: cannot reach https://127.0.0.1:" + port + "/derp: ")
             .containsIgnoringCase("refused");
     }
@@ -157,12 +154,12 @@ class LoadRunTest
         return new ObjectMapper().readTree(out.resolve(Report.SUMMARY_JSON).toFile());
     }
 
-    private static Run run(final Path out, final String... args)
+    private static LoadGenRun run(final Path out, final String... args)
     {
         return runAt(relay.url(), out, args);
     }
 
-    private static Run runAt(final String url, final Path out, final String... args)
+    private static LoadGenRun runAt(final String url, final Path out, final String... args)
     {
         final List<String> all = new ArrayList<>(List.of("--url", url, "--out", out.toString(), "--threads", "2",
             "--seed", "7"));
@@ -171,18 +168,6 @@ class LoadRunTest
             all.addAll(List.of("--cert-name", relay.pin()));
         }
         all.addAll(List.of(args));
-        final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        final int code = LoadGen.run(all.toArray(String[]::new), new PrintStream(stdout, true,
-            StandardCharsets.UTF_8), new PrintStream(stderr, true, StandardCharsets.UTF_8));
-        return new Run(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    }
-
-    private record Run(int code, String stdout, String stderr)
-    {
-        String output()
-        {
-            return "stdout:\n" + stdout + "\nstderr:\n" + stderr;
-        }
+        return LoadGenRun.of(all);
     }
 }

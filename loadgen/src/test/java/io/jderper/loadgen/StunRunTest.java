@@ -7,16 +7,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.DatagramChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,10 +34,10 @@ class StunRunTest
         try (Responder responder = new Responder(false, 1))
         {
             // 80 requests in flight: well under what the responder's socket buffer holds.
-            final Run run = run(responder, out, "--clients", "20", "--window", "4", "--duration", "2s",
+            final LoadGenRun run = run(responder, out, "--clients", "20", "--window", "4", "--duration", "2s",
                 "--server-pid", Long.toString(ProcessHandle.current().pid()));
 
-            assertThat(run.code).as(run.output()).isZero();
+            assertThat(run.code()).as(run.output()).isZero();
             final JsonNode summary = new ObjectMapper().readTree(out.resolve(Report.SUMMARY_JSON).toFile());
             assertThat(summary.at("/result/ok").asBoolean()).isTrue();
             assertThat(summary.at("/settings/scenario").asText()).isEqualTo("stun");
@@ -58,7 +55,7 @@ class StunRunTest
             assertThat(responder.notTailscale.get()).as("every request in Tailscale's form").isZero();
             assertThat(Files.size(out.resolve(Report.LATENCY_PNG))).isPositive();
             assertThat(Files.size(out.resolve(Report.THROUGHPUT_PNG))).isPositive();
-            assertThat(run.stdout).contains("loadgen: OK");
+            assertThat(run.stdout()).contains("loadgen: OK");
         }
     }
 
@@ -67,9 +64,9 @@ class StunRunTest
     {
         try (Responder responder = new Responder(false, 1))
         {
-            final Run run = run(responder, out, "--clients", "4", "--rate", "50", "--duration", "2s");
+            final LoadGenRun run = run(responder, out, "--clients", "4", "--rate", "50", "--duration", "2s");
 
-            assertThat(run.code).as(run.output()).isZero();
+            assertThat(run.code()).as(run.output()).isZero();
             final JsonNode summary = new ObjectMapper().readTree(out.resolve(Report.SUMMARY_JSON).toFile());
             // 4 sockets x 50/s x 2 s = 400, give or take the first and last tick.
             assertThat(summary.at("/stun/sent").asLong()).isBetween(360L, 440L);
@@ -85,10 +82,10 @@ class StunRunTest
         // requests wait in the responder for a fourth that never comes: those are the only ones lost.
         try (Responder responder = new Responder(false, 4))
         {
-            final Run run = run(responder, out, "--clients", "1", "--window", "4", "--duration", "1s",
+            final LoadGenRun run = run(responder, out, "--clients", "1", "--window", "4", "--duration", "1s",
                 "--stun-timeout", "200ms", "--max-error-fraction", "0.01");
 
-            assertThat(run.code).as(run.output()).isZero();
+            assertThat(run.code()).as(run.output()).isZero();
             final JsonNode summary = new ObjectMapper().readTree(out.resolve(Report.SUMMARY_JSON).toFile());
             assertThat(summary.at("/stun/lost").asLong()).isLessThanOrEqualTo(3);
             assertThat(summary.at("/stun/late").asLong()).isZero();
@@ -101,10 +98,10 @@ class StunRunTest
     {
         try (Responder responder = new Responder(true, 1))
         {
-            final Run run = run(responder, out, "--clients", "2", "--duration", "1s");
+            final LoadGenRun run = run(responder, out, "--clients", "2", "--duration", "1s");
 
-            assertThat(run.code).as(run.output()).isEqualTo(LoadGen.EXIT_FAILED);
-            assertThat(run.stderr).contains("answers mapped a socket to an address other than its own");
+            assertThat(run.code()).as(run.output()).isEqualTo(LoadGen.EXIT_FAILED);
+            assertThat(run.stderr()).contains("answers mapped a socket to an address other than its own");
         }
     }
 
@@ -115,37 +112,25 @@ class StunRunTest
         try (DatagramChannel silent = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0)))
         {
             final int port = ((InetSocketAddress)silent.getLocalAddress()).getPort();
-            final Run run = runAt("127.0.0.1:" + port, out, "--clients", "2", "--duration", "1s",
+            final LoadGenRun run = runAt("127.0.0.1:" + port, out, "--clients", "2", "--duration", "1s",
                 "--stun-timeout", "100ms");
 
-            assertThat(run.code).as(run.output()).isEqualTo(LoadGen.EXIT_FAILED);
-            assertThat(run.stderr).contains("no STUN answers from").contains("binding requests");
+            assertThat(run.code()).as(run.output()).isEqualTo(LoadGen.EXIT_FAILED);
+            assertThat(run.stderr()).contains("no STUN answers from").contains("binding requests");
         }
     }
 
-    private static Run run(final Responder responder, final Path out, final String... args) throws IOException
+    private static LoadGenRun run(final Responder responder, final Path out, final String... args) throws IOException
     {
         return runAt("127.0.0.1:" + responder.port(), out, args);
     }
 
-    private static Run runAt(final String server, final Path out, final String... args)
+    private static LoadGenRun runAt(final String server, final Path out, final String... args)
     {
         final List<String> all = new ArrayList<>(List.of("--scenario", "stun", "--stun-server", server, "--out",
             out.toString(), "--threads", "2", "--seed", "7"));
         all.addAll(List.of(args));
-        final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-        final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-        final int code = LoadGen.run(all.toArray(String[]::new), new PrintStream(stdout, true,
-            StandardCharsets.UTF_8), new PrintStream(stderr, true, StandardCharsets.UTF_8));
-        return new Run(code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    }
-
-    private record Run(int code, String stdout, String stderr)
-    {
-        String output()
-        {
-            return "stdout:\n" + stdout + "\nstderr:\n" + stderr;
-        }
+        return LoadGenRun.of(all);
     }
 
     /**
