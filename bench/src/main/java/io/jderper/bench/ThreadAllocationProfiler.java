@@ -85,20 +85,17 @@ public final class ThreadAllocationProfiler implements InternalProfiler
     {
         final Map<Long, Long> after = new HashMap<>(allocatedByThreadsNamed(prefix));
         final Map<Long, Long> recorded = recordedBeforeShutdown;
+        boolean lostThread = false;
         for (final Long id : before.keySet())
         {
             if (!after.containsKey(id) && recorded.containsKey(id))
             {
                 after.put(id, recorded.get(id));
             }
+            lostThread |= !after.containsKey(id);
         }
         long bytes = 0;
         int threads = 0;
-        boolean lostThread = false;
-        for (final Long id : before.keySet())
-        {
-            lostThread |= !after.containsKey(id);
-        }
         for (final Map.Entry<Long, Long> entry : after.entrySet())
         {
             // A thread born during the iteration counts from zero.

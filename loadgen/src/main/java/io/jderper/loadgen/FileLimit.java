@@ -9,6 +9,10 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static io.jderper.transport.io.OpenFileLimit.BASE;
+import static io.jderper.transport.io.OpenFileLimit.PER_CONNECTION;
+import static io.jderper.transport.io.OpenFileLimit.PER_CONSCRYPT_CONNECTION;
+
 /**
  * The open-file limit: every connection takes a file descriptor, and with Conscrypt two more (BoringSSL's
  * {@code AppData} opens a pipe pair per SSL object), so 10,000 TLS clients need about 30,000. Warns before the run
@@ -16,9 +20,6 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FileLimit
 {
-    static final int PER_CONNECTION = OpenFileLimit.PER_CONNECTION;
-    static final int PER_CONSCRYPT_CONNECTION = OpenFileLimit.PER_CONSCRYPT_CONNECTION;
-    static final int BASE = OpenFileLimit.BASE;
 
     /** Open descriptors this close to the limit count as having reached it. */
     static final int NEAR = 16;

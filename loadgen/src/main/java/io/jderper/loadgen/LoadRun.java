@@ -4,6 +4,7 @@ import io.jderper.core.key.NodePrivateKey;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.client.DerpClientOptions;
 import io.jderper.transport.client.DerpClients;
+import io.jderper.transport.io.OpenFileLimit;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
@@ -150,7 +151,7 @@ final class LoadRun implements Swarm
                 // auto: Conscrypt's pipe pair per connection would run the process out of descriptors.
                 builder.tlsProvider(TlsProvider.jdk());
                 display.println("loadgen: TLS on the JDK provider: " + settings.clients() + " Conscrypt clients " +
-                    "would need about " + (settings.clients() * FileLimit.PER_CONSCRYPT_CONNECTION + FileLimit.BASE) +
+                    "would need about " + (settings.clients() * OpenFileLimit.PER_CONSCRYPT_CONNECTION + OpenFileLimit.BASE) +
                     " file descriptors, over the open-file limit of " + fileLimit.limit() +
                     " (--tls-provider conscrypt insists)");
             }
