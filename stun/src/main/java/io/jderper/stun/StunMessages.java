@@ -2,6 +2,7 @@ package io.jderper.stun;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 
@@ -139,6 +140,55 @@ public final class StunMessages
     }
 
     /**
+     * Whether a datagram is any well-formed RFC 5389 binding request, from any client: a STUN header with the magic
+     * cookie, type Binding Request, a length field that matches the datagram and is a multiple of 4, whole
+     * attributes up to the end, and, if a FINGERPRINT is present, it is the last attribute and matches. Only
+     * {@code -stun-any-client} answers these; derper answers {@link #isTailscaleRequest} alone (spec §6.1).
+     *
+     * @param buffer holds the datagram.
+     * @param offset where it starts.
+     * @param length its length.
+     * @return true if a generic STUN server would answer it.
+     */
+    public static boolean isBindingRequest(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!isStunHeader(buffer, offset, length) ||
+            (buffer.getShort(offset, NETWORK) & 0xFFFF) != BINDING_REQUEST)
+        {
+            return false;
+        }
+        final int declared = buffer.getShort(offset + 2, NETWORK) & 0xFFFF;
+        if (declared != length - HEADER_LENGTH || (declared & 3) != 0)
+        {
+            return false;
+        }
+        final int end = offset + length;
+        int position = offset + HEADER_LENGTH;
+        while (position < end)
+        {
+            if (end - position < ATTRIBUTE_HEADER_LENGTH)
+            {
+                return false;
+            }
+            final int type = buffer.getShort(position, NETWORK) & 0xFFFF;
+            final int valueLength = buffer.getShort(position + 2, NETWORK) & 0xFFFF;
+            final int value = position + ATTRIBUTE_HEADER_LENGTH;
+            final int next = value + ((valueLength + 3) & ~3);
+            if (next > end)
+            {
+                return false;
+            }
+            if (ATTRIBUTE_FINGERPRINT == type)
+            {
+                return next == end && 4 == valueLength && buffer.getInt(value, NETWORK) ==
+                    (Crc32Ieee.of(buffer, offset, position - offset) ^ FINGERPRINT_XOR);
+            }
+            position = next;
+        }
+        return true;
+    }
+
+    /**
      * Writes the success response derper sends: the header and one XOR-MAPPED-ADDRESS, nothing else (spec §6.3).
      *
      * @param buffer              where to write 32 (IPv4) or 44 (IPv6) bytes.
@@ -154,15 +204,39 @@ public final class StunMessages
         final MutableDirectBuffer buffer, final int offset, final DirectBuffer transactionId,
         final int transactionIdOffset, final byte[] address, final int port)
     {
-        if (4 != address.length && 16 != address.length)
+        return writeSuccessResponse(buffer, offset, transactionId, transactionIdOffset,
+            new UnsafeBuffer(address), 0, address.length, port);
+    }
+
+    /**
+     * Writes the success response derper sends, taking the address from a buffer (the server's receive path, which
+     * must not allocate).
+     *
+     * @param buffer              where to write 32 (IPv4) or 44 (IPv6) bytes.
+     * @param offset              where they start.
+     * @param transactionId       holds the request's transaction ID.
+     * @param transactionIdOffset where it starts.
+     * @param address             holds the 4 or 16 address bytes the request came from.
+     * @param addressOffset       where they start.
+     * @param addressLength       4 or 16.
+     * @param port                the port it came from.
+     * @return the response's length.
+     * @throws IllegalArgumentException if the address is neither 4 nor 16 bytes or the port is out of range.
+     */
+    public static int writeSuccessResponse(
+        final MutableDirectBuffer buffer, final int offset, final DirectBuffer transactionId,
+        final int transactionIdOffset, final DirectBuffer address, final int addressOffset, final int addressLength,
+        final int port)
+    {
+        if (4 != addressLength && 16 != addressLength)
         {
-            throw new IllegalArgumentException("address of " + address.length + " bytes, want 4 or 16");
+            throw new IllegalArgumentException("address of " + addressLength + " bytes, want 4 or 16");
         }
         if (port < 0 || port > 0xFFFF)
         {
             throw new IllegalArgumentException("port " + port + " out of range");
         }
-        final int valueLength = 4 + address.length;
+        final int valueLength = 4 + addressLength;
         buffer.putShort(offset, (short)BINDING_SUCCESS, NETWORK);
         buffer.putShort(offset + 2, (short)(ATTRIBUTE_HEADER_LENGTH + valueLength), NETWORK);
         buffer.putInt(offset + 4, MAGIC_COOKIE, NETWORK);
@@ -171,12 +245,13 @@ public final class StunMessages
         buffer.putShort(attribute, (short)ATTRIBUTE_XOR_MAPPED_ADDRESS, NETWORK);
         buffer.putShort(attribute + 2, (short)valueLength, NETWORK);
         buffer.putByte(attribute + 4, (byte)0);
-        buffer.putByte(attribute + 5, (byte)(4 == address.length ? FAMILY_IPV4 : FAMILY_IPV6));
+        buffer.putByte(attribute + 5, (byte)(4 == addressLength ? FAMILY_IPV4 : FAMILY_IPV6));
         buffer.putShort(attribute + 6, (short)(port ^ (MAGIC_COOKIE >>> 16)), NETWORK);
         final int addressAt = attribute + 8;
-        for (int i = 0; i < address.length; i++)
+        for (int i = 0; i < addressLength; i++)
         {
-            buffer.putByte(addressAt + i, (byte)(address[i] ^ xorKeyByte(buffer, offset, i)));
+            buffer.putByte(addressAt + i,
+                (byte)(address.getByte(addressOffset + i) ^ xorKeyByte(buffer, offset, i)));
         }
         return HEADER_LENGTH + ATTRIBUTE_HEADER_LENGTH + valueLength;
     }

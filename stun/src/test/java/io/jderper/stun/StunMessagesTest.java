@@ -47,6 +47,38 @@ class StunMessagesTest
     }
 
     @Test
+    void acceptsAnyWellFormedBindingRequestOnlyAsRfc5389Allows()
+    {
+        final UnsafeBuffer tailscale = new UnsafeBuffer(new byte[StunMessages.TAILSCALE_REQUEST_LENGTH]);
+        StunMessages.writeTailscaleRequest(tailscale, 0, TXID, 0);
+        assertThat(StunMessages.isBindingRequest(tailscale, 0, StunMessages.TAILSCALE_REQUEST_LENGTH))
+            .as("Tailscale's own request is well formed").isTrue();
+
+        final UnsafeBuffer bare = new UnsafeBuffer(new byte[24]);
+        bare.putBytes(0, tailscale, 0, StunMessages.HEADER_LENGTH);
+        bare.putShort(2, (short)0, java.nio.ByteOrder.BIG_ENDIAN);
+        assertThat(StunMessages.isBindingRequest(bare, 0, 20)).as("header only").isTrue();
+        assertThat(StunMessages.isTailscaleRequest(bare, 0, 20)).as("no SOFTWARE tailnode").isFalse();
+        assertThat(StunMessages.isBindingRequest(bare, 0, 24)).as("length field says 0, datagram has 4 more")
+            .isFalse();
+        bare.putShort(2, (short)4, java.nio.ByteOrder.BIG_ENDIAN);
+        bare.putShort(20, (short)0x0024, java.nio.ByteOrder.BIG_ENDIAN);
+        bare.putShort(22, (short)8, java.nio.ByteOrder.BIG_ENDIAN);
+        assertThat(StunMessages.isBindingRequest(bare, 0, 24)).as("attribute past the end").isFalse();
+
+        final UnsafeBuffer badFingerprint = new UnsafeBuffer(tailscale.byteArray().clone());
+        badFingerprint.putByte(39, (byte)(badFingerprint.getByte(39) ^ 1));
+        assertThat(StunMessages.isBindingRequest(badFingerprint, 0, 40)).isFalse();
+
+        // FINGERPRINT first, SOFTWARE after it: a fingerprint must be the last attribute.
+        final UnsafeBuffer fingerprintFirst = new UnsafeBuffer(new byte[40]);
+        fingerprintFirst.putBytes(0, tailscale, 0, 20);
+        fingerprintFirst.putBytes(20, tailscale, 32, 8);
+        fingerprintFirst.putBytes(28, tailscale, 20, 12);
+        assertThat(StunMessages.isBindingRequest(fingerprintFirst, 0, 40)).isFalse();
+    }
+
+    @Test
     void writesTheShortestResponseForEachFamily()
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
