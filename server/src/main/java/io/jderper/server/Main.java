@@ -8,6 +8,7 @@ import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
 import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
+import io.jderper.stun.server.StunServer;
 import io.jderper.tls.ManualCertificates;
 import io.jderper.tls.MetaCertificate;
 import io.jderper.tls.ServerCertificate;
@@ -104,6 +105,36 @@ public final class Main
         {
             throw new StartupException("-a: " + ex.getMessage());
         }
+        // STUN first, as derper starts it, so a DERP map pointing here answers netcheck as soon as DERP does.
+        final Optional<StunServer> stun = options.runStun() ?
+            Optional.of(startStun(listen, options)) : Optional.empty();
+        try
+        {
+            serve(options, listen, stun, out);
+        }
+        finally
+        {
+            stun.ifPresent(StunServer::close);
+        }
+    }
+
+    private static StunServer startStun(final InetSocketAddress listen, final DerperOptions options)
+    {
+        final InetSocketAddress bind = new InetSocketAddress(listen.getAddress(), options.stunPort());
+        try
+        {
+            return StunServer.start(bind, options.stunAnyClient());
+        }
+        catch (final IOException ex)
+        {
+            throw new StartupException("STUN: " + ex.getMessage() + " (-stun-port picks another port; -stun=false " +
+                "runs without STUN)");
+        }
+    }
+
+    private static void serve(final DerperOptions options, final InetSocketAddress listen,
+        final Optional<StunServer> stun, final PrintStream out) throws InterruptedException
+    {
         final SecureRandom random = new SecureRandom();
         final NodePrivateKey serverKey = serverKey(options, random);
         final boolean tls = options.servesTls(listen.getPort());
@@ -129,7 +160,7 @@ public final class Main
         try
         {
             server = RelayServer.start(new RelayServer.Settings(
-                listen, sslContext, options.httpPort(), handshake, router, 0));
+                listen, sslContext, options.httpPort(), handshake, router, 0, options.runDerp()));
         }
         catch (final RuntimeException ex)
         {
@@ -140,9 +171,15 @@ public final class Main
         {
             LOG.info("shutting down");
             server.close();
+            stun.ifPresent(StunServer::close);
             stopped.countDown();
         }, "jderper-shutdown"));
-        printBanner(out, options, server, serverKey, certificate);
+        if (!options.runDerp())
+        {
+            LOG.warn("-derp=false: /derp answers 404; this server relays nothing{}",
+                stun.isPresent() ? " and serves STUN only" : "");
+        }
+        printBanner(out, options, server, serverKey, certificate, stun);
         stopped.await();
     }
 
@@ -238,7 +275,8 @@ public final class Main
     }
 
     private static void printBanner(final PrintStream out, final DerperOptions options, final RelayServer server,
-        final NodePrivateKey serverKey, final Optional<ServerCertificate> certificate)
+        final NodePrivateKey serverKey, final Optional<ServerCertificate> certificate,
+        final Optional<StunServer> stun)
     {
         final InetSocketAddress bound = server.mainAddress();
         final boolean tls = certificate.isPresent();
@@ -252,7 +290,8 @@ public final class Main
         {
             final Optional<String> pin = certificate.get().selfSignedIp() ?
                 Optional.of(certificate.get().sha256RawPin()) : Optional.empty();
-            final var node = DerpMapEntry.node(options.hostname(), bound.getPort(), pin, -1);
+            final var node = DerpMapEntry.node(options.hostname(), bound.getPort(), pin,
+                stun.map(running -> running.localAddress().getPort()).orElse(-1));
             out.println("DERP map node entry: " + node);
             out.println("DERP map (one region): " + DerpMapEntry.map(node));
         }

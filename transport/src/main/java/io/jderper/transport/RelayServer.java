@@ -72,6 +72,7 @@ public final class RelayServer implements AutoCloseable
      * @param handshake  the server's key and handshake.
      * @param router     the relay router.
      * @param eventLoops event loop threads; 0 means one per available processor.
+     * @param derp       whether {@code /derp} relays; derper's {@code -derp=false} serves only the other endpoints.
      */
     public record Settings(
         InetSocketAddress listen,
@@ -79,8 +80,17 @@ public final class RelayServer implements AutoCloseable
         int httpPort,
         ServerHandshake handshake,
         Router<ByteBuf> router,
-        int eventLoops)
+        int eventLoops,
+        boolean derp)
     {
+        /**
+         * Settings with DERP served on {@code /derp}.
+         */
+        public Settings(final InetSocketAddress listen, final Optional<SslContext> tls, final int httpPort,
+            final ServerHandshake handshake, final Router<ByteBuf> router, final int eventLoops)
+        {
+            this(listen, tls, httpPort, handshake, router, eventLoops, true);
+        }
     }
 
     private RelayServer(final Settings settings, final IoTransport transport, final EventLoopGroup group,
@@ -125,7 +135,7 @@ public final class RelayServer implements AutoCloseable
                         pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
                     });
                     addHttpCodec(pipeline);
-                    pipeline.addLast("http", new RelayHttpHandler(upgrade));
+                    pipeline.addLast("http", new RelayHttpHandler(upgrade, settings.derp()));
                 }
             }).bind(settings.listen()).sync().channel();
             Channel http = null;

@@ -21,6 +21,9 @@ import java.util.Map;
  * @param dev              {@code -dev}.
  * @param version          {@code -version}.
  * @param runStun          {@code -stun}.
+ * @param stunPort         {@code -stun-port}.
+ * @param stunAnyClient    {@code -stun-any-client} (jderper's own): answer every RFC 5389 binding request.
+ * @param runDerp          {@code -derp}.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt or jdk.
  * @param warnings         things worth a startup warning (defaults we do not act on).
@@ -35,6 +38,9 @@ public record DerperOptions(
     boolean dev,
     boolean version,
     boolean runStun,
+    int stunPort,
+    boolean stunAnyClient,
+    boolean runDerp,
     Duration tcpWriteTimeout,
     String tlsProvider,
     List<String> warnings)
@@ -44,12 +50,12 @@ public record DerperOptions(
 
     /** Flags derper does not have, with what they do. */
     private static final Map<String, String> JDERPER_ONLY = Map.of(
-        "tls-provider", "auto|conscrypt|jdk: the TLS engine; Conscrypt takes 3 file descriptors per connection");
+        "tls-provider", "auto|conscrypt|jdk: the TLS engine; Conscrypt takes 3 file descriptors per connection",
+        "stun-any-client", "also answer STUN binding requests from non-Tailscale clients (derper answers only " +
+            "Tailscale's)");
 
     /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
-        Map.entry("stun-port", "STUN"),
-        Map.entry("derp", "disabling DERP (STUN-only mode)"),
         Map.entry("acme-eab-kid", "ACME certificates"),
         Map.entry("acme-eab-key", "ACME certificates"),
         Map.entry("acme-email", "ACME certificates"),
@@ -101,11 +107,13 @@ public record DerperOptions(
         }
         final boolean dev = flags.bool("dev", false);
         final boolean runStun = flags.bool("stun", true);
-        if (flags.isSet("stun") && runStun)
+        final int stunPort = flags.integer("stun-port", 3478);
+        if (stunPort < 0 || stunPort > 65535)
         {
-            throw new GoFlags.FlagException("-stun is not supported yet (STUN is still to come in jderper); " +
-                "pass -stun=false");
+            throw new GoFlags.FlagException("-stun-port must be a port number (0 picks a free one), got " + stunPort);
         }
+        final boolean stunAnyClient = flags.bool("stun-any-client", false);
+        final boolean runDerp = flags.bool("derp", true);
         final String certMode = flags.string("certmode", "letsencrypt");
         if (!List.of("letsencrypt", "manual", "gcp").contains(certMode))
         {
@@ -133,10 +141,13 @@ public record DerperOptions(
         {
             warnings.add("-dev overrides -a: listening on :3340, as derper does");
         }
-        if (runStun)
+        if (stunAnyClient && !runStun)
         {
-            warnings.add("STUN is not implemented in this build yet: no STUN server runs (pass -stun=false to " +
-                "silence this)");
+            warnings.add("-stun-any-client has no effect with -stun=false");
+        }
+        if (!runDerp && !runStun)
+        {
+            warnings.add("-derp=false and -stun=false: only the probe and home page endpoints are served");
         }
         return new DerperOptions(
             dev ? ":3340" : flags.string("a", ":443"),
@@ -148,6 +159,9 @@ public record DerperOptions(
             dev,
             flags.bool("version", false),
             runStun,
+            stunPort,
+            stunAnyClient,
+            runDerp,
             writeTimeout,
             tlsProvider,
             List.copyOf(warnings));
@@ -160,7 +174,6 @@ public record DerperOptions(
     {
         return switch (name)
         {
-            case "derp" -> flags.bool("derp", true);
             case "verify-clients", "acme-ip-certs", "ace" -> !flags.bool(name, false);
             case "verify-client-url-fail-open" -> flags.bool(name, true);
             case "home", "mesh-with", "mesh-psk-file", "verify-client-url", "rate-config", "bootstrap-dns-names",
@@ -207,7 +220,7 @@ public record DerperOptions(
             flags.declare(name, GoFlags.Kind.VALUE);
         }
         for (final String name : List.of("dev", "version", "stun", "derp", "acme-ip-certs", "verify-clients",
-            "verify-client-url-fail-open", "ace"))
+            "verify-client-url-fail-open", "ace", "stun-any-client"))
         {
             flags.declare(name, GoFlags.Kind.BOOLEAN);
         }

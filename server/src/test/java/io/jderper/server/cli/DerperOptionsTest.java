@@ -25,8 +25,6 @@ class DerperOptionsTest
 {
     /** Every flag jderper does not implement yet, with a value that asks for something other than the default. */
     private static final Map<String, String[]> NOT_YET_NON_DEFAULT = new TreeMap<>(Map.ofEntries(
-        Map.entry("stun-port", new String[] {"-stun-port", "3479"}),
-        Map.entry("derp", new String[] {"-derp=false"}),
         Map.entry("acme-eab-kid", new String[] {"-acme-eab-kid", "kid"}),
         Map.entry("acme-eab-key", new String[] {"-acme-eab-key", "a2V5"}),
         Map.entry("acme-email", new String[] {"-acme-email", "ops@example.com"}),
@@ -163,8 +161,6 @@ class DerperOptionsTest
     static Stream<Arguments> derperDefaults()
     {
         return Stream.of(
-            Arguments.of((Object)new String[] {"-derp=true"}),
-            Arguments.of((Object)new String[] {"-derp"}),
             Arguments.of((Object)new String[] {"-verify-clients=false"}),
             Arguments.of((Object)new String[] {"-verify-client-url-fail-open=true"}),
             Arguments.of((Object)new String[] {"-verify-client-url-fail-open"}),
@@ -182,7 +178,7 @@ class DerperOptionsTest
             Arguments.of((Object)new String[] {"-acme-eab-kid", ""}),
             Arguments.of((Object)new String[] {"-acme-eab-key", ""}),
             Arguments.of((Object)new String[] {"-acme-email", ""}),
-            Arguments.of((Object)new String[] {"-derp=true", "-verify-clients=false", "-verify-client-url-fail-open=true",
+            Arguments.of((Object)new String[] {"-verify-clients=false", "-verify-client-url-fail-open=true",
                 "-home", "", "--ace=false", "-dev"}));
     }
 
@@ -208,15 +204,52 @@ class DerperOptionsTest
             .hasMessageContaining("not supported");
     }
 
+    @Test
+    void shouldRunStunOnDerpersPortByDefault()
+    {
+        final DerperOptions options = parse();
+
+        assertThat(options.runStun()).isTrue();
+        assertThat(options.stunPort()).isEqualTo(3478);
+        assertThat(options.stunAnyClient()).isFalse();
+        assertThat(options.runDerp()).isTrue();
+        assertThat(options.warnings()).isEmpty();
+        assertThatThrownBy(() -> options.warnings().add("x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"-stun", "-stun=true", "--stun=1"})
-    void shouldRefuseAskingForStunExplicitly(final String arg)
+    void shouldAcceptAskingForStunExplicitly(final String arg)
     {
-        assertThatThrownBy(() -> parse(arg))
+        assertThat(parse(arg).runStun()).isTrue();
+    }
+
+    @Test
+    void shouldTakeStunPortAnyClientAndDerpOff()
+    {
+        final DerperOptions options = parse("-stun-port", "3479", "-stun-any-client", "-derp=false");
+
+        assertThat(options.stunPort()).isEqualTo(3479);
+        assertThat(options.stunAnyClient()).isTrue();
+        assertThat(options.runDerp()).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "65536", "x"})
+    void shouldRefuseABadStunPort(final String port)
+    {
+        assertThatThrownBy(() -> parse("-stun-port", port))
             .isInstanceOf(GoFlags.FlagException.class)
-            .hasMessageStartingWith("-stun ")
-            .hasMessageContaining("not supported yet")
-            .hasMessageContaining("-stun=false");
+            .hasMessageContaining("-stun-port");
+    }
+
+    @Test
+    void shouldWarnAboutFlagsThatCannotTakeEffect()
+    {
+        assertThat(parse("-stun=false", "-stun-any-client").warnings()).singleElement().asString()
+            .contains("-stun-any-client has no effect");
+        assertThat(parse("-stun=false", "-derp=false").warnings()).singleElement().asString()
+            .contains("only the probe and home page");
     }
 
     @Test
@@ -226,15 +259,6 @@ class DerperOptionsTest
 
         assertThat(options.runStun()).isFalse();
         assertThat(options.warnings()).isEmpty();
-    }
-
-    @Test
-    void shouldWarnThatStunDoesNotRunByDefault()
-    {
-        final DerperOptions options = parse();
-
-        assertThat(options.warnings()).singleElement().asString().contains("STUN").contains("-stun=false");
-        assertThatThrownBy(() -> options.warnings().add("x")).isInstanceOf(UnsupportedOperationException.class);
     }
 
     @ParameterizedTest

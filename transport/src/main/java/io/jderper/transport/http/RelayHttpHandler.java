@@ -21,13 +21,16 @@ public final class RelayHttpHandler extends HttpEndpointHandler
     private static final String ROBOTS = "User-agent: *\nDisallow: /\n";
 
     private final DerpUpgrade upgrade;
+    private final boolean derpEnabled;
 
     /**
-     * @param upgrade performs the {@code /derp} upgrade.
+     * @param upgrade     performs the {@code /derp} upgrade.
+     * @param derpEnabled false for derper's {@code -derp=false}: {@code /derp} answers 404, everything else is served.
      */
-    public RelayHttpHandler(final DerpUpgrade upgrade)
+    public RelayHttpHandler(final DerpUpgrade upgrade, final boolean derpEnabled)
     {
         this.upgrade = upgrade;
+        this.derpEnabled = derpEnabled;
     }
 
     @Override
@@ -57,6 +60,12 @@ public final class RelayHttpHandler extends HttpEndpointHandler
 
     private void onDerp(final ChannelHandlerContext ctx, final FullHttpRequest request)
     {
+        if (!derpEnabled)
+        {
+            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.NOT_FOUND,
+                "derp server disabled"));
+            return;
+        }
         final String up = request.headers().get("Upgrade", "").toLowerCase(Locale.ROOT);
         final String subprotocols = request.headers().get("Sec-WebSocket-Protocol", "");
         if ("websocket".equals(up) && subprotocols.contains("derp"))
