@@ -12,7 +12,9 @@ package interop
 //     a trusted root: we make it one for the derpprobe process only, with
 //     SSL_CERT_FILE=<certdir>/<hostname>.crt (Go's crypto/x509 reads roots
 //     from there on Unix), so this probe must pass too.
-//   - derp/<code>/<node>/udp{,6}: skipped, STUNPort is -1 (STUN is disabled).
+//   - derp/<code>/<node>/udp: a STUN binding request (net/stun) from an
+//     ephemeral socket to IPv4:STUNPort; the same transaction ID must come
+//     back within 2 s. udp6 is skipped: the node has no IPv6 address.
 //   - derp/<code>/<node>/<node>/mesh: two derphttp clients (IsProber, pinned
 //     cert via CertName), each must have TLS ServerName == HostName (never
 //     true for an IP HostName, see TestDERPProbe) and get ServerInfo first;
@@ -52,10 +54,10 @@ func TestDERPProbe(t *testing.T) {
 	bin := goToolBinary(t, "tailscale.com/cmd/derpprobe", "derpprobe")
 	prefix := "derp/" + regionCode + "/" + nodeName + "/"
 	mesh := prefix + nodeName + "/mesh"
-	wantGood := []string{"derpmap-probe", prefix + "tls", prefix + nodeName + "/bw", mesh}
+	wantGood := []string{"derpmap-probe", prefix + "tls", prefix + "udp", prefix + nodeName + "/bw", mesh}
 
 	t.Run("ip-hostname", func(t *testing.T) {
-		s := startServer(t, serverOptions{})
+		s := startServer(t, serverOptions{stun: true})
 		good, bad := runDERPProbe(t, bin, s)
 		const meshIPErr = `TLS server name "" != derp hostname "127.0.0.1"`
 		if got, ok := bad[mesh]; ok && got == meshIPErr {
@@ -67,7 +69,7 @@ func TestDERPProbe(t *testing.T) {
 	})
 
 	t.Run("dns-hostname", func(t *testing.T) {
-		s := startServer(t, serverOptions{dnsName: "localhost"})
+		s := startServer(t, serverOptions{dnsName: "localhost", stun: true})
 		good, bad := runDERPProbe(t, bin, s)
 		checkProbes(t, good, bad, wantGood)
 	})
@@ -92,6 +94,7 @@ func runDERPProbe(t *testing.T, bin string, s *server) (good, bad map[string]str
 		"-listen", "127.0.0.1:0", // ignored with -once
 		"-bw-interval", "15s",
 		"-bw-probe-size-bytes", "1000000",
+		"-stun-interval", "15s",
 	)
 	// Trust the server's own certificate as a root for the TLS probe only.
 	cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+s.CertFile())

@@ -26,12 +26,13 @@ import (
 )
 
 const (
-	devScriptName = "jderper"          // at the repository root, the parent of this directory
-	envDevPort    = "JDERPER_DEV_PORT" // the port `./jderper dev` listens on
-	devStateDir   = ".jderper/dev"     // under the repository root; shared with a developer's own runs
-	devStopWait   = 10 * time.Second   // per signal when stopping the dev relay
-	devBuildGrace = 3 * time.Minute    // until the whole banner is out; the script may build the jar first
-	devAttempts   = 3                  // starts tried when the chosen port was taken meanwhile
+	devScriptName = "jderper"               // at the repository root, the parent of this directory
+	envDevPort    = "JDERPER_DEV_PORT"      // the port `./jderper dev` listens on
+	envDevSTUN    = "JDERPER_DEV_STUN_PORT" // its STUN (UDP) port
+	devStateDir   = ".jderper/dev"          // under the repository root; shared with a developer's own runs
+	devStopWait   = 10 * time.Second        // per signal when stopping the dev relay
+	devBuildGrace = 3 * time.Minute         // until the whole banner is out; the script may build the jar first
+	devAttempts   = 3                       // starts tried when the chosen port was taken meanwhile
 	devMapPrefix  = "DERP map (one region): "
 	devNodePrefix = "DERP map node entry: "
 	devKeyPrefix  = "server public key: "
@@ -58,12 +59,13 @@ type devBanner struct {
 
 // devProcess is one run of `./jderper dev` in its own process group.
 type devProcess struct {
-	cmd     *exec.Cmd
-	port    int
-	out     *syncBuffer // stdout and stderr, interleaved, for failure logs
-	stdout  *lineCollector
-	exited  chan struct{}
-	waitErr error
+	cmd      *exec.Cmd
+	port     int
+	stunPort int
+	out      *syncBuffer // stdout and stderr, interleaved, for failure logs
+	stdout   *lineCollector
+	exited   chan struct{}
+	waitErr  error
 }
 
 // lineCollector is the process's stdout: complete lines, kept in order.
@@ -163,9 +165,10 @@ func TestDevCommandBanner(t *testing.T) {
 			t.Errorf("banner says kill %d, but the relay's pid is %d", banner.PID, p.cmd.Process.Pid)
 		}
 		n := banner.Node
-		if n.HostName != hostIP || n.IPv4 != hostIP || n.DERPPort != p.port || n.STUNPort != -1 || n.RegionID != regionID {
-			t.Errorf("node entry %+v: want HostName and IPv4 %s, DERPPort %d, STUNPort -1, RegionID %d",
-				*n, hostIP, p.port, regionID)
+		if n.HostName != hostIP || n.IPv4 != hostIP || n.DERPPort != p.port || n.STUNPort != p.stunPort ||
+			n.RegionID != regionID {
+			t.Errorf("node entry %+v: want HostName and IPv4 %s, DERPPort %d, STUNPort %d, RegionID %d",
+				*n, hostIP, p.port, p.stunPort, regionID)
 		}
 		if !strings.HasPrefix(n.CertName, "sha256-raw:") {
 			t.Errorf("node CertName %q: want a sha256-raw: pin of the self-signed certificate", n.CertName)
@@ -181,10 +184,16 @@ func TestDevCommandBanner(t *testing.T) {
 		Kind:     "jderper dev",
 		HostName: banner.Node.HostName,
 		Port:     banner.Node.DERPPort,
+		STUNPort: banner.Node.STUNPort,
 		Node:     banner.Map.Regions[regionID].Nodes[0],
 		Region:   banner.Map.Regions[regionID],
 		DERPMap:  banner.Map,
 	}
+	t.Run("stun", func(t *testing.T) {
+		if _, mapped, local := stunRoundTrip(t, dev); mapped != local {
+			t.Errorf("STUN mapped address %v, want %v", mapped, local)
+		}
+	})
 	t.Run("relay", func(t *testing.T) {
 		a := newPeer(ctx, t, dev, "A", peerOptions{preferred: true, canAckPings: true})
 		b := newPeer(ctx, t, dev, "B", peerOptions{preferred: true, canAckPings: true})
@@ -227,14 +236,15 @@ func startDev(t *testing.T, root, script string) *devProcess {
 	t.Helper()
 	out := new(syncBuffer)
 	p := &devProcess{
-		port:   freePort(t),
-		out:    out,
-		stdout: &lineCollector{tee: out, notify: make(chan struct{}, 1)},
-		exited: make(chan struct{}),
+		port:     freePort(t),
+		stunPort: freeUDPPort(t),
+		out:      out,
+		stdout:   &lineCollector{tee: out, notify: make(chan struct{}, 1)},
+		exited:   make(chan struct{}),
 	}
 	cmd := exec.Command(script, "dev")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), envDevPort+"="+strconv.Itoa(p.port))
+	cmd.Env = append(os.Environ(), envDevPort+"="+strconv.Itoa(p.port), envDevSTUN+"="+strconv.Itoa(p.stunPort))
 	cmd.Stdout = p.stdout
 	cmd.Stderr = out
 	cmd.SysProcAttr = newProcessGroupAttr()

@@ -138,6 +138,12 @@ type serverOptions struct {
 	// dir beforehand, instead of the server's self-signed IP certificate. The
 	// DERP node then has HostName dnsName and IPv4 127.0.0.1.
 	dnsName string
+	// stun: run the STUN server on a free UDP port (s.STUNPort) instead of -stun=false.
+	stun bool
+	// stunAnyClient: also pass jderper's -stun-any-client (implies stun).
+	stunAnyClient bool
+	// derpOff: pass -derp=false.
+	derpOff bool
 }
 
 type server struct {
@@ -145,6 +151,7 @@ type server struct {
 	HostName string // -hostname and DERPNode.HostName
 	Port     int    // TLS port (-a)
 	HTTPPort int    // plain-HTTP port, 0 if disabled
+	STUNPort int    // UDP STUN port, 0 if STUN is off
 	CertDir  string
 	CertPin  string // lower-case hex SHA-256 of the leaf's DER
 	Leaf     *x509.Certificate
@@ -218,7 +225,18 @@ func tryStartServer(t *testing.T, opts serverOptions) (_ *server, retry bool, _ 
 		"-certdir", certDir,
 		"-c", filepath.Join(dir, "derper.key"),
 		"-http-port", httpPortArg,
-		"-stun=false",
+	}
+	if opts.stun || opts.stunAnyClient {
+		s.STUNPort = freeUDPPort(t)
+		args = append(args, "-stun", "-stun-port", strconv.Itoa(s.STUNPort))
+		if opts.stunAnyClient {
+			args = append(args, "-stun-any-client")
+		}
+	} else {
+		args = append(args, "-stun=false")
+	}
+	if opts.derpOff {
+		args = append(args, "-derp=false")
 	}
 	cmd, kind, err := serverCommand(t, args)
 	if err != nil {
@@ -266,6 +284,9 @@ func tryStartServer(t *testing.T, opts serverOptions) (_ *server, retry bool, _ 
 		STUNPort: -1,
 		DERPPort: s.Port,
 		CertName: "sha256-raw:" + s.CertPin,
+	}
+	if s.STUNPort != 0 {
+		s.Node.STUNPort = s.STUNPort
 	}
 	s.Region = &tailcfg.DERPRegion{
 		RegionID:   regionID,
@@ -329,6 +350,16 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", net.JoinHostPort(hostIP, "0"))
+	if err != nil {
+		t.Fatalf("finding a free UDP port: %v", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 func (s *server) waitPort(port int, deadline time.Time) error {
