@@ -27,8 +27,8 @@ import statistics
 import sys
 
 SERVERS = ("derper", "jderper", "baseline")
-STUN_NOTE = ("jderper has no STUN server yet (it comes with the STUN issue): only derper is measured, restarted "
-             "with STUN on for this scenario")
+STUN_NOTE = ("jderper and derper are each restarted with STUN on for this scenario; the baseline forwarder has no "
+             "STUN server")
 
 
 # ---------------------------------------------------------------------------------------------------------------
