@@ -3,6 +3,7 @@ module jderper.io/interop
 go 1.26.6
 
 require (
+	github.com/coder/websocket v1.8.14
 	golang.org/x/crypto v0.54.0
 	tailscale.com v1.102.3
 )
@@ -13,7 +14,6 @@ require (
 	github.com/axiomhq/hyperloglog v0.0.0-20240319100328-84253e514e02 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/coder/websocket v1.8.14 // indirect
 	github.com/creachadair/msync v0.8.1 // indirect
 	github.com/dblohm7/wingoes v0.0.0-20240119213807-a09d6be7affa // indirect
 	github.com/dgryski/go-metro v0.0.0-20180109044635-280f6062b5bc // indirect

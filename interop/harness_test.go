@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -572,6 +573,10 @@ type peerOptions struct {
 	tlsMaxVersion uint16 // 0 = library default (TLS 1.3)
 	preferred     bool   // send NotePreferred(true) right after ClientInfo, as tailscaled does for its home region
 	canAckPings   bool
+	// websocket: connect with Tailscale's WebSocket DERP client (derphttp built with ts_debug_websockets and
+	// TS_DEBUG_DERP_WS_CLIENT set) instead of raw DERP over TCP. The environment variable stays set until the test
+	// ends, so connect raw peers first.
+	websocket bool
 }
 
 // newPeer connects a fresh-key client to s like tailscaled would (derp map
@@ -581,7 +586,19 @@ func newPeer(ctx context.Context, t *testing.T, s *server, name string, o peerOp
 	p := &peer{name: name, priv: key.NewNode(), msgs: make(chan derp.ReceivedMessage, 256)}
 	p.pub = p.priv.Public()
 	region := s.Region
-	p.c = derphttp.NewRegionClient(p.priv, safeLogf(t, name+": "), netmon.NewStatic(), func() *tailcfg.DERPRegion { return region })
+	logf := safeLogf(t, name+": ")
+	var dialedWebSocket atomic.Bool
+	if o.websocket {
+		useWebSocketClient(t, s)
+		inner := logf
+		logf = func(format string, args ...any) {
+			if strings.Contains(format, "connecting websocket") {
+				dialedWebSocket.Store(true)
+			}
+			inner(format, args...)
+		}
+	}
+	p.c = derphttp.NewRegionClient(p.priv, logf, netmon.NewStatic(), func() *tailcfg.DERPRegion { return region })
 	if o.tlsMaxVersion != 0 {
 		p.c.TLSConfig = &tls.Config{MaxVersion: o.tlsMaxVersion}
 	}
@@ -595,6 +612,10 @@ func newPeer(ctx context.Context, t *testing.T, s *server, name string, o peerOp
 		p.c.Close()
 		t.Fatalf("%s: connect: %v", name, err)
 	}
+	if o.websocket && !dialedWebSocket.Load() {
+		p.c.Close()
+		t.Fatalf("%s: derphttp connected without dialling a WebSocket", name)
+	}
 	t.Cleanup(func() { p.c.Close() })
 	go p.recvLoop()
 	m := p.next(ctx, t)
@@ -602,6 +623,25 @@ func newPeer(ctx context.Context, t *testing.T, s *server, name string, o peerOp
 		t.Fatalf("%s: first message after connect is %T, want derp.ServerInfoMessage", name, m)
 	}
 	return p
+}
+
+// useWebSocketClient makes derphttp dial WebSockets for the rest of the test.
+// Its WebSocket dialer uses http.DefaultTransport, so that transport gets the
+// server's pinned TLS configuration until the test ends.
+func useWebSocketClient(t *testing.T, s *server) {
+	t.Helper()
+	if !websocketClientBuilt {
+		t.Fatalf("derphttp was built without its WebSocket client: run the suite with `go test -tags ts_debug_websockets` " +
+			"(./jderper interop and ./jderper test do)")
+	}
+	t.Setenv("TS_DEBUG_DERP_WS_CLIENT", "true")
+	tr := http.DefaultTransport.(*http.Transport)
+	saved := tr.TLSClientConfig
+	tr.TLSClientConfig = s.tlsConfig(0)
+	t.Cleanup(func() {
+		tr.CloseIdleConnections()
+		tr.TLSClientConfig = saved
+	})
 }
 
 // recvLoop receives until the first error. It never calls Recv again after an

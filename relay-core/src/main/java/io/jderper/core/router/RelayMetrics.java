@@ -19,6 +19,8 @@ public final class RelayMetrics
 
     /** Connections that reached the DERP layer. */
     public final LongAdder accepts = new LongAdder();
+    /** Of those, connections that came over WebSocket (derper's {@code derp_websocket_accepts}). */
+    public final LongAdder websocketAccepts = new LongAdder();
     /** SendPacket frames received. */
     public final LongAdder packetsReceived = new LongAdder();
     /** Packet bytes received in SendPacket frames. */

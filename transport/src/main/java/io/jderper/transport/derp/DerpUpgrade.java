@@ -3,9 +3,17 @@ package io.jderper.transport.derp;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.protocol.ProtocolLimits;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 
 import java.nio.charset.StandardCharsets;
 
@@ -23,6 +31,22 @@ public final class DerpUpgrade
     public static final String[] HTTP_HANDLERS = {"http-idle", "http-encoder", "http-aggregator"};
     /** Pipeline name of the DERP handler. */
     public static final String DERP_HANDLER = "derp";
+    /** Pipeline name of the HTTP response encoder. */
+    public static final String HTTP_ENCODER = "http-encoder";
+    /**
+     * Largest incoming WebSocket frame: a whole DERP frame (Go's client writes one in a single message) with room to
+     * spare, and a bound on what one frame may make the server buffer.
+     */
+    static final int MAX_INCOMING_WEBSOCKET_FRAME = 2 * (io.jderper.core.protocol.FrameHeader.LENGTH +
+        ProtocolLimits.MAX_FORWARD_PACKET_LENGTH);
+
+    private static final WebSocketDecoderConfig WEBSOCKET_DECODER = WebSocketDecoderConfig.newBuilder()
+        .expectMaskedFrames(true)
+        .allowMaskMismatch(false)
+        .allowExtensions(false)
+        .maxFramePayloadLength(MAX_INCOMING_WEBSOCKET_FRAME)
+        .closeOnProtocolViolation(true)
+        .build();
 
     private final RelayLoops loops;
     private final byte[] serverKeyFrame;
@@ -77,5 +101,48 @@ public final class DerpUpgrade
         {
             pipeline.remove(HTTP_DECODER);
         }
+    }
+
+    /**
+     * Performs the WebSocket upgrade (spec §1.6) once the opening handshake has been checked: sends the 101, swaps
+     * the HTTP codec for Netty's WebSocket codec and a {@link WebSocketStream}, and starts DERP with ServerKey. There
+     * is no fast start and no Ideal-Node on this path. A client that did not offer the {@code derp} subprotocol is
+     * closed with 1008, as derper does.
+     *
+     * @param ctx                the HTTP handler's context; that handler is replaced.
+     * @param switchingProtocols the 101 response, with Sec-WebSocket-Accept and the chosen subprotocol.
+     * @param derpSubprotocol    whether the client offered exactly {@code derp}.
+     */
+    public void upgradeWebSocket(final ChannelHandlerContext ctx, final FullHttpResponse switchingProtocols,
+        final boolean derpSubprotocol)
+    {
+        final ChannelPipeline pipeline = ctx.pipeline();
+        for (final String name : HTTP_HANDLERS)
+        {
+            if (!HTTP_ENCODER.equals(name) && null != pipeline.get(name))
+            {
+                pipeline.remove(name);
+            }
+        }
+        // The encoder turns the 101 into bytes during this call, so it can go at once, and everything written after
+        // it is WebSocket frames.
+        ctx.writeAndFlush(switchingProtocols, ctx.voidPromise());
+        pipeline.remove(HTTP_ENCODER);
+        // Replacing the HTTP decoder hands any bytes it still holds to the WebSocket decoder.
+        pipeline.replace(HTTP_DECODER, "ws-decoder", new WebSocket13FrameDecoder(WEBSOCKET_DECODER));
+        // The encoder goes before the decoder: the decoder answers protocol violations with a close frame written
+        // from its own place in the pipeline, which must pass through the encoder.
+        pipeline.addBefore("ws-decoder", "ws-encoder", new WebSocket13FrameEncoder(false));
+        if (!derpSubprotocol)
+        {
+            pipeline.remove(ctx.handler());
+            pipeline.channel().writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION,
+                "client must speak the derp subprotocol")).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        loops.router().metrics().websocketAccepts.increment();
+        pipeline.addAfter("ws-decoder", "ws-stream", new WebSocketStream());
+        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, false));
+        pipeline.channel().writeAndFlush(Unpooled.wrappedBuffer(serverKeyFrame), pipeline.channel().voidPromise());
     }
 }

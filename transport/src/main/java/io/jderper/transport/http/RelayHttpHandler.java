@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The main listener's HTTP endpoints (spec §1.3, §4.12, §4.13): the {@code /derp} upgrade, the probes, the
@@ -68,11 +69,20 @@ public final class RelayHttpHandler extends HttpEndpointHandler
         }
         final String up = request.headers().get("Upgrade", "").toLowerCase(Locale.ROOT);
         final String subprotocols = request.headers().get("Sec-WebSocket-Protocol", "");
-        if ("websocket".equals(up) && subprotocols.contains("derp"))
+        // Early Tailscale clients said "Upgrade: WebSocket" and spoke raw DERP; a real WebSocket client is one that
+        // names the derp subprotocol (spec §1.6). The others fall through to the raw upgrade, as in derper.
+        if ("websocket".equals(up) && subprotocols.contains(WebSocketHandshake.SUBPROTOCOL))
         {
-            // WebSocket DERP (spec §1.6) is not served by this build; say so rather than speak raw DERP to it.
-            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.NOT_IMPLEMENTED,
-                "WebSocket DERP is not supported by this server yet"));
+            final Optional<FullHttpResponse> refusal = WebSocketHandshake.refusal(request);
+            if (refusal.isPresent())
+            {
+                LOG.debug("bad WebSocket handshake from {}: {}", ctx.channel().remoteAddress(),
+                    refusal.get().status());
+                HttpResponses.send(ctx, request, refusal.get());
+                return;
+            }
+            upgrade.upgradeWebSocket(ctx, WebSocketHandshake.switchingProtocols(request),
+                WebSocketHandshake.offersDerp(request));
             return;
         }
         if (!"derp".equals(up) && !"websocket".equals(up))
