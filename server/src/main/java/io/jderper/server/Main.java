@@ -142,6 +142,10 @@ public final class Main
         Optional<ServerCertificate> certificate = Optional.empty();
         if (tls)
         {
+            options.certProviderRefusal().ifPresent(reason ->
+            {
+                throw new StartupException("derper: can not start cert provider: " + reason);
+            });
             if (!"manual".equals(options.certMode()))
             {
                 throw new StartupException("-certmode " + options.certMode() + " is not supported yet; use " +

@@ -1,12 +1,14 @@
 package io.jderper.server.cli;
 
 import io.jderper.core.protocol.ProtocolLimits;
+import io.jderper.tls.Hostnames;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * derper v1.102.3's command line (spec §4.17), parsed with Go's flag syntax. Each flag is implemented here or
@@ -233,6 +235,25 @@ public record DerperOptions(
         final Path cache = null != xdg && !xdg.isEmpty() ? Path.of(xdg) :
             Path.of(System.getProperty("user.home"), ".cache");
         return cache.resolve("tailscale").resolve("derper-certs").toString();
+    }
+
+    /**
+     * derper's refusals of a cert mode and hostname that cannot work together (cmd/derper/cert.go), word for word;
+     * they apply when the main listener serves TLS.
+     *
+     * @return the reason, or empty if the combination can work.
+     */
+    public Optional<String> certProviderRefusal()
+    {
+        final boolean ipHostname = null != Hostnames.parseIp(hostname);
+        return switch (certMode)
+        {
+            case "gcp" -> ipHostname ?
+                Optional.of("--certmode=gcp requires --hostname to be a DNS name, not an IP address") : Optional.empty();
+            case "letsencrypt" -> ipHostname ? Optional.of("--hostname is an IP address; use --certmode=manual for a " +
+                "self-signed cert, or set --acme-ip-certs to get LetsEncrypt IP address certs") : Optional.empty();
+            default -> Optional.empty();
+        };
     }
 
     /**

@@ -390,4 +390,15 @@ class DerperOptionsTest
         assertThat(parse("-certmode", "gcp").servesTls(port)).isFalse();
         assertThat(parse("-certmode", "manual").servesTls(port)).isTrue();
     }
+
+    @Test
+    void shouldRefuseAcmeForAnIpHostnameInDerpersWords()
+    {
+        assertThat(parse("-hostname", "203.0.113.7").certProviderRefusal()).hasValue("--hostname is an IP address; " +
+            "use --certmode=manual for a self-signed cert, or set --acme-ip-certs to get LetsEncrypt IP address certs");
+        assertThat(parse("-hostname", "2001:db8::1", "-certmode", "gcp").certProviderRefusal())
+            .hasValue("--certmode=gcp requires --hostname to be a DNS name, not an IP address");
+        assertThat(parse("-hostname", "203.0.113.7", "-certmode", "manual").certProviderRefusal()).isEmpty();
+        assertThat(parse("-hostname", "derp.example.com").certProviderRefusal()).isEmpty();
+    }
 }
