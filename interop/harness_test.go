@@ -145,6 +145,8 @@ type serverOptions struct {
 	stunAnyClient bool
 	// derpOff: pass -derp=false.
 	derpOff bool
+	// jderperArgs: flags of jderper's own, passed only when the server under test is jderper.
+	jderperArgs []string
 }
 
 type server struct {
@@ -238,6 +240,9 @@ func tryStartServer(t *testing.T, opts serverOptions) (_ *server, retry bool, _ 
 	}
 	if opts.derpOff {
 		args = append(args, "-derp=false")
+	}
+	if sel := os.Getenv(envServer); !strings.HasPrefix(sel, serverGoDerper) {
+		args = append(args, opts.jderperArgs...)
 	}
 	cmd, kind, err := serverCommand(t, args)
 	if err != nil {

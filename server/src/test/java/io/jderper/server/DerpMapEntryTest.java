@@ -25,7 +25,7 @@ class DerpMapEntryTest
     @Test
     void shouldDescribeAnIpv4NodeOnPort443()
     {
-        final ObjectNode node = DerpMapEntry.node("203.0.113.10", 443, Optional.of(PIN), -1);
+        final ObjectNode node = DerpMapEntry.of("203.0.113.10", 443, Optional.of(PIN), -1).node();
 
         assertThat(node.get("Name").asText()).isEqualTo("900a");
         assertThat(node.get("RegionID").asInt()).isEqualTo(900);
@@ -41,7 +41,7 @@ class DerpMapEntryTest
     @Test
     void shouldGiveTheDerpPortWhenItIsNot443()
     {
-        final ObjectNode node = DerpMapEntry.node("127.0.0.1", 8443, Optional.empty(), 3478);
+        final ObjectNode node = DerpMapEntry.of("127.0.0.1", 8443, Optional.empty(), 3478).node();
 
         assertThat(node.get("DERPPort").asInt()).isEqualTo(8443);
         assertThat(node.get("DERPPort").isInt()).isTrue();
@@ -54,7 +54,7 @@ class DerpMapEntryTest
     @Test
     void shouldPutAnIpv6LiteralInTheIpv6Field() throws UnknownHostException
     {
-        final ObjectNode node = DerpMapEntry.node("2001:db8::10", 443, Optional.of(PIN), -1);
+        final ObjectNode node = DerpMapEntry.of("2001:db8::10", 443, Optional.of(PIN), -1).node();
 
         assertThat(node.get("HostName").asText()).isEqualTo("2001:db8::10");
         assertThat(node.has("IPv4")).isFalse();
@@ -67,7 +67,7 @@ class DerpMapEntryTest
     @Test
     void shouldPutNoAddressForADnsName()
     {
-        final ObjectNode node = DerpMapEntry.node("derp.example.com", 443, Optional.empty(), -1);
+        final ObjectNode node = DerpMapEntry.of("derp.example.com", 443, Optional.empty(), -1).node();
 
         assertThat(node.get("HostName").asText()).isEqualTo("derp.example.com");
         assertThat(fieldNames(node)).containsExactlyInAnyOrder("Name", "RegionID", "HostName", "STUNPort");
@@ -76,7 +76,7 @@ class DerpMapEntryTest
     @Test
     void shouldPutNoAddressForADnsNameStartingWithDigits()
     {
-        final ObjectNode node = DerpMapEntry.node("1e100.example", 443, Optional.empty(), -1);
+        final ObjectNode node = DerpMapEntry.of("1e100.example", 443, Optional.empty(), -1).node();
 
         assertThat(node.has("IPv4")).isFalse();
         assertThat(node.has("IPv6")).isFalse();
@@ -85,9 +85,10 @@ class DerpMapEntryTest
     @Test
     void shouldWrapTheNodeInRegion900()
     {
-        final ObjectNode node = DerpMapEntry.node("203.0.113.10", 8443, Optional.empty(), -1);
+        final DerpMapEntry entry = DerpMapEntry.of("203.0.113.10", 8443, Optional.empty(), -1);
+        final ObjectNode node = entry.node();
 
-        final ObjectNode map = DerpMapEntry.map(node);
+        final ObjectNode map = entry.map();
 
         assertThat(fieldNames(map)).containsExactly("Regions");
         assertThat(fieldNames(map.get("Regions"))).containsExactly("900");
@@ -99,5 +100,40 @@ class DerpMapEntryTest
         assertThat(region.get("Nodes")).hasSize(1);
         assertThat(region.get("Nodes").get(0)).isEqualTo(node);
         assertThat(region.get("Nodes").get(0).get("RegionID").asInt()).isEqualTo(region.get("RegionID").asInt());
+    }
+
+    @Test
+    void shouldWriteHeadscalesLowerCaseYamlForTheSameNode()
+    {
+        final DerpMapEntry entry = new DerpMapEntry(901, "fra", "Frankfurt: \"home\"", "derp.example.com",
+            Optional.of("198.51.100.1"), Optional.of("2001:db8::1"), 8443, 3478, Optional.of(PIN));
+
+        assertThat(entry.headscaleYaml()).isEqualTo("""
+            regions:
+              901:
+                regionid: 901
+                regioncode: "fra"
+                regionname: "Frankfurt: \\"home\\""
+                nodes:
+                  - name: "901a"
+                    regionid: 901
+                    hostname: "derp.example.com"
+                    certname: "%s"
+                    ipv4: "198.51.100.1"
+                    ipv6: "2001:db8::1"
+                    stunport: 3478
+                    derpport: 8443
+            """.formatted(PIN));
+        assertThat(entry.node().get("IPv6").asText()).isEqualTo("2001:db8::1");
+        assertThat(entry.map().get("Regions").get("901").get("RegionName").asText()).isEqualTo("Frankfurt: \"home\"");
+    }
+
+    @Test
+    void shouldRefuseImpossibleValues()
+    {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DerpMapEntry(0, "x", "x", "h", Optional.empty(),
+            Optional.empty(), 443, -1, Optional.empty())).hasMessageContaining("region ID");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DerpMapEntry.of("h", 0, Optional.empty(), -1))
+            .hasMessageContaining("DERP port");
     }
 }

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -73,6 +74,7 @@ public final class RelayServer implements AutoCloseable
      * @param router     the relay router.
      * @param eventLoops event loop threads; 0 means one per available processor.
      * @param derp       whether {@code /derp} relays; derper's {@code -derp=false} serves only the other endpoints.
+     * @param derpMap    if present, {@code /derp-map.json} answers with this server's DERP map JSON.
      */
     public record Settings(
         InetSocketAddress listen,
@@ -81,7 +83,8 @@ public final class RelayServer implements AutoCloseable
         ServerHandshake handshake,
         Router<ByteBuf> router,
         int eventLoops,
-        boolean derp)
+        boolean derp,
+        Optional<Supplier<String>> derpMap)
     {
         /**
          * Settings with DERP served on {@code /derp}.
@@ -89,7 +92,7 @@ public final class RelayServer implements AutoCloseable
         public Settings(final InetSocketAddress listen, final Optional<SslContext> tls, final int httpPort,
             final ServerHandshake handshake, final Router<ByteBuf> router, final int eventLoops)
         {
-            this(listen, tls, httpPort, handshake, router, eventLoops, true);
+            this(listen, tls, httpPort, handshake, router, eventLoops, true, Optional.empty());
         }
     }
 
@@ -135,7 +138,7 @@ public final class RelayServer implements AutoCloseable
                         pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
                     });
                     addHttpCodec(pipeline);
-                    pipeline.addLast("http", new RelayHttpHandler(upgrade, settings.derp()));
+                    pipeline.addLast("http", new RelayHttpHandler(upgrade, settings.derp(), settings.derpMap()));
                 }
             }).bind(settings.listen()).sync().channel();
             Channel http = null;

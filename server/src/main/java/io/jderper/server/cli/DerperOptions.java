@@ -26,6 +26,12 @@ import java.util.Optional;
  * @param stunPort         {@code -stun-port}.
  * @param stunAnyClient    {@code -stun-any-client} (jderper's own): answer every RFC 5389 binding request.
  * @param runDerp          {@code -derp}.
+ * @param regionId         {@code -region-id} (jderper's own): the DERP map region this server is published in.
+ * @param regionCode       {@code -region-code} (jderper's own).
+ * @param regionName       {@code -region-name} (jderper's own).
+ * @param publicIpv4       {@code -public-ipv4} (jderper's own): the IPv4 address clients reach, for the DERP map.
+ * @param publicIpv6       {@code -public-ipv6} (jderper's own).
+ * @param derpMapJson      {@code -derp-map-json} (jderper's own): serve the DERP map at {@code /derp-map.json}.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt or jdk.
  * @param warnings         things worth a startup warning (defaults we do not act on).
@@ -43,6 +49,12 @@ public record DerperOptions(
     int stunPort,
     boolean stunAnyClient,
     boolean runDerp,
+    int regionId,
+    String regionCode,
+    String regionName,
+    Optional<String> publicIpv4,
+    Optional<String> publicIpv6,
+    boolean derpMapJson,
     Duration tcpWriteTimeout,
     String tlsProvider,
     List<String> warnings)
@@ -54,7 +66,13 @@ public record DerperOptions(
     private static final Map<String, String> JDERPER_ONLY = Map.of(
         "tls-provider", "auto|conscrypt|jdk: the TLS engine; Conscrypt takes 3 file descriptors per connection",
         "stun-any-client", "also answer STUN binding requests from non-Tailscale clients (derper answers only " +
-            "Tailscale's)");
+            "Tailscale's)",
+        "region-id", "DERP map region ID of this server (default 900; 900-999 are for your own DERPs)",
+        "region-code", "DERP map region code (default jderper)",
+        "region-name", "DERP map region name (default jderper)",
+        "public-ipv4", "the IPv4 address clients reach this server at, for the DERP map",
+        "public-ipv6", "the IPv6 address clients reach this server at, for the DERP map",
+        "derp-map-json", "serve this server's DERP map at /derp-map.json (for Headscale's derp.urls)");
 
     /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
@@ -116,6 +134,19 @@ public record DerperOptions(
         }
         final boolean stunAnyClient = flags.bool("stun-any-client", false);
         final boolean runDerp = flags.bool("derp", true);
+        final int regionId = flags.integer("region-id", 900);
+        if (regionId <= 0)
+        {
+            throw new GoFlags.FlagException("-region-id must be positive, got " + regionId);
+        }
+        final String regionCode = flags.string("region-code", "jderper");
+        final String regionName = flags.string("region-name", regionCode);
+        if (regionCode.isBlank() || regionName.isBlank())
+        {
+            throw new GoFlags.FlagException("-region-code and -region-name must not be empty");
+        }
+        final Optional<String> publicIpv4 = address(flags, "public-ipv4", 4);
+        final Optional<String> publicIpv6 = address(flags, "public-ipv6", 16);
         final String certMode = flags.string("certmode", "letsencrypt");
         if (!List.of("letsencrypt", "manual", "gcp").contains(certMode))
         {
@@ -143,6 +174,10 @@ public record DerperOptions(
         {
             warnings.add("-dev overrides -a: listening on :3340, as derper does");
         }
+        if (regionId < 900 || regionId > 999)
+        {
+            warnings.add("-region-id " + regionId + " is outside 900-999, the IDs Tailscale leaves for your own DERPs");
+        }
         if (stunAnyClient && !runStun)
         {
             warnings.add("-stun-any-client has no effect with -stun=false");
@@ -164,9 +199,31 @@ public record DerperOptions(
             stunPort,
             stunAnyClient,
             runDerp,
+            regionId,
+            regionCode,
+            regionName,
+            publicIpv4,
+            publicIpv6,
+            flags.bool("derp-map-json", false),
             writeTimeout,
             tlsProvider,
             List.copyOf(warnings));
+    }
+
+    private static Optional<String> address(final GoFlags flags, final String name, final int length)
+    {
+        final String text = flags.string(name, "");
+        if (text.isEmpty())
+        {
+            return Optional.empty();
+        }
+        final java.net.InetAddress address = Hostnames.parseIp(text);
+        if (null == address || address.getAddress().length != length)
+        {
+            throw new GoFlags.FlagException("-" + name + " must be an " + (4 == length ? "IPv4" : "IPv6") +
+                " address, got \"" + text + "\"");
+        }
+        return Optional.of(text);
     }
 
     /**
@@ -217,12 +274,13 @@ public record DerperOptions(
             "acme-eab-kid", "acme-eab-key", "acme-email", "home", "mesh-psk-file", "mesh-with", "secrets-url",
             "secrets-path-prefix", "secrets-cache-dir", "bootstrap-dns-names", "unpublished-bootstrap-dns-names",
             "verify-client-url", "socket", "accept-connection-limit", "accept-connection-burst", "rate-config",
-            "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider"))
+            "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "region-id", "region-code",
+            "region-name", "public-ipv4", "public-ipv6"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }
         for (final String name : List.of("dev", "version", "stun", "derp", "acme-ip-certs", "verify-clients",
-            "verify-client-url-fail-open", "ace", "stun-any-client"))
+            "verify-client-url-fail-open", "ace", "stun-any-client", "derp-map-json"))
         {
             flags.declare(name, GoFlags.Kind.BOOLEAN);
         }

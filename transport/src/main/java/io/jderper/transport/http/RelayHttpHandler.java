@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The main listener's HTTP endpoints (spec §1.3, §4.12, §4.13): the {@code /derp} upgrade, the probes, the
@@ -20,23 +21,35 @@ public final class RelayHttpHandler extends HttpEndpointHandler
 {
     private static final Logger LOG = LoggerFactory.getLogger(RelayHttpHandler.class);
     private static final String ROBOTS = "User-agent: *\nDisallow: /\n";
+    /** Where {@code -derp-map-json} serves this server's DERP map (Headscale's {@code derp.urls} takes JSON). */
+    public static final String DERP_MAP_PATH = "/derp-map.json";
 
     private final DerpUpgrade upgrade;
     private final boolean derpEnabled;
+    private final Optional<Supplier<String>> derpMap;
 
     /**
      * @param upgrade     performs the {@code /derp} upgrade.
      * @param derpEnabled false for derper's {@code -derp=false}: {@code /derp} answers 404, everything else is served.
+     * @param derpMap     if present, the DERP map JSON served at {@value #DERP_MAP_PATH}.
      */
-    public RelayHttpHandler(final DerpUpgrade upgrade, final boolean derpEnabled)
+    public RelayHttpHandler(final DerpUpgrade upgrade, final boolean derpEnabled,
+        final Optional<Supplier<String>> derpMap)
     {
         this.upgrade = upgrade;
         this.derpEnabled = derpEnabled;
+        this.derpMap = derpMap;
     }
 
     @Override
     protected void serve(final ChannelHandlerContext ctx, final FullHttpRequest request, final String path)
     {
+        if (DERP_MAP_PATH.equals(path) && derpMap.isPresent())
+        {
+            HttpResponses.send(ctx, request, HttpResponses.response(HttpResponseStatus.OK, "application/json",
+                derpMap.get().get()));
+            return;
+        }
         switch (path)
         {
             case "/derp" -> onDerp(ctx, request);
