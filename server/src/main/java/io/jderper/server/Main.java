@@ -9,7 +9,8 @@ import io.jderper.core.router.Router;
 import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
 import io.jderper.stun.server.StunServer;
-import io.jderper.tls.ManualCertificates;
+import io.jderper.tls.CertificateStore;
+import io.jderper.tls.ManualCertificateReloader;
 import io.jderper.tls.MetaCertificate;
 import io.jderper.tls.ServerCertificate;
 import io.jderper.tls.ServerTlsContexts;
@@ -30,6 +31,12 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The jderper command: a drop-in for derper's command line.
@@ -39,6 +46,8 @@ public final class Main
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
     private static final int EXIT_USAGE = 2;
     private static final int EXIT_FAILURE = 1;
+    /** How often manual-mode certificate files are checked for new contents. */
+    private static final long CERT_RELOAD_SECONDS = 5;
 
     private Main()
     {
@@ -49,6 +58,16 @@ public final class Main
      */
     public static void main(final String[] args)
     {
+        if (args.length > 0 && "derpmap".equals(args[0]))
+        {
+            final int status = DerpMapCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out,
+                System.err);
+            if (0 != status)
+            {
+                System.exit(status);
+            }
+            return;
+        }
         final DerperOptions options;
         try
         {
@@ -139,7 +158,7 @@ public final class Main
         final NodePrivateKey serverKey = serverKey(options, random);
         final boolean tls = options.servesTls(listen.getPort());
         Optional<SslContext> sslContext = Optional.empty();
-        Optional<ServerCertificate> certificate = Optional.empty();
+        Optional<ManualCertificateReloader> certificates = Optional.empty();
         if (tls)
         {
             options.certProviderRefusal().ifPresent(reason ->
@@ -151,20 +170,28 @@ public final class Main
                 throw new StartupException("-certmode " + options.certMode() + " is not supported yet; use " +
                     "-certmode manual with -certdir (self-signed certificates are made for IP hostnames)");
             }
-            certificate = Optional.of(loadCertificate(options));
+            final ManualCertificateReloader reloader = loadCertificate(options);
+            certificates = Optional.of(reloader);
+            watchCertificateFiles(reloader);
             final TlsProvider provider = tlsProvider(options.tlsProvider());
             logConnectionCapacity(provider);
-            sslContext = Optional.of(tlsContext(provider, certificate.get(), serverKey, options.hostname()));
+            sslContext = Optional.of(tlsContext(provider, reloader, serverKey));
         }
         final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), random);
         final RelayMetrics metrics = new RelayMetrics();
         final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
             RelayConfig.defaults(options.tcpWriteTimeout().toMillis()), metrics);
+        // Made per request: the ports are known once bound (port 0 picks one), and a reloaded self-signed certificate
+        // changes the pin.
+        final AtomicReference<Function<Optional<String>, DerpMapEntry>> derpMapEntry = new AtomicReference<>();
+        final Optional<ManualCertificateReloader> served = certificates;
+        final Optional<Supplier<String>> derpMapJson = options.derpMapJson() ?
+            Optional.of(() -> derpMapEntry.get().apply(pinOf(served)).map().toPrettyString()) : Optional.empty();
         final RelayServer server;
         try
         {
             server = RelayServer.start(new RelayServer.Settings(
-                listen, sslContext, options.httpPort(), handshake, router, 0, options.runDerp()));
+                listen, sslContext, options.httpPort(), handshake, router, 0, options.runDerp(), derpMapJson));
         }
         catch (final RuntimeException ex)
         {
@@ -183,7 +210,13 @@ public final class Main
             LOG.warn("-derp=false: /derp answers 404; this server relays nothing{}",
                 stun.isPresent() ? " and serves STUN only" : "");
         }
-        printBanner(out, options, server, serverKey, certificate, stun);
+        final int stunPort = stun.map(running -> running.localAddress().getPort()).orElse(-1);
+        derpMapEntry.set(pin -> DerpMapEntry.forServer(options, server.mainAddress().getPort(), stunPort, pin));
+        if (options.derpMapJson())
+        {
+            LOG.info("serving this server's DERP map at /derp-map.json (-derp-map-json)");
+        }
+        printBanner(out, options, server, serverKey, tls, derpMapEntry.get().apply(pinOf(certificates)));
         stopped.await();
     }
 
@@ -216,17 +249,39 @@ public final class Main
         }
     }
 
-    private static ServerCertificate loadCertificate(final DerperOptions options)
+    /**
+     * @return the {@code sha256-raw:} pin of the certificate served now, if it is a self-signed IP certificate.
+     */
+    private static Optional<String> pinOf(final Optional<ManualCertificateReloader> certificates)
+    {
+        return certificates.map(ManualCertificateReloader::current).filter(ServerCertificate::selfSignedIp)
+            .map(ServerCertificate::sha256RawPin);
+    }
+
+    private static ManualCertificateReloader loadCertificate(final DerperOptions options)
     {
         try
         {
-            return ManualCertificates.load(options.certDir(), options.hostname());
+            return ManualCertificateReloader.load(options.certDir(), options.hostname());
         }
         catch (final IOException | RuntimeException ex)
         {
             throw new StartupException("certificate for " + options.hostname() + " in " + options.certDir() + ": " +
                 ex.getMessage());
         }
+    }
+
+    /**
+     * Reads the certificate files again every few seconds and serves new contents to new handshakes; established
+     * connections keep theirs. A virtual thread does the reading, so a slow disk never holds up an event loop.
+     */
+    private static void watchCertificateFiles(final ManualCertificateReloader reloader)
+    {
+        final ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofVirtual().name("jderper-cert-reload").factory());
+        watcher.scheduleWithFixedDelay(reloader::reloadIfChanged, CERT_RELOAD_SECONDS, CERT_RELOAD_SECONDS,
+            TimeUnit.SECONDS);
+        LOG.info("watching {} for new certificate files (checked every {} s)", reloader, CERT_RELOAD_SECONDS);
     }
 
     private static TlsProvider tlsProvider(final String choice)
@@ -264,12 +319,12 @@ public final class Main
             provider.isConscrypt() ? ", Conscrypt; -tls-provider jdk takes 1" : "");
     }
 
-    private static SslContext tlsContext(final TlsProvider provider,
-        final ServerCertificate certificate, final NodePrivateKey serverKey, final String hostname)
+    private static SslContext tlsContext(final TlsProvider provider, final CertificateStore certificates,
+        final NodePrivateKey serverKey)
     {
         try
         {
-            return ServerTlsContexts.create(provider, ManualCertificates.store(certificate, hostname),
+            return ServerTlsContexts.create(provider, certificates,
                 MetaCertificate.create(serverKey.publicKey().toHex()));
         }
         catch (final IOException | RuntimeException ex)
@@ -279,11 +334,9 @@ public final class Main
     }
 
     private static void printBanner(final PrintStream out, final DerperOptions options, final RelayServer server,
-        final NodePrivateKey serverKey, final Optional<ServerCertificate> certificate,
-        final Optional<StunServer> stun)
+        final NodePrivateKey serverKey, final boolean tls, final DerpMapEntry entry)
     {
         final InetSocketAddress bound = server.mainAddress();
-        final boolean tls = certificate.isPresent();
         final InetAddress address = bound.getAddress();
         final String host = tls ? options.hostname() :
             (address.isAnyLocalAddress() ? "localhost" : address.getHostAddress());
@@ -292,12 +345,8 @@ public final class Main
         out.println("server public key: " + serverKey.publicKey());
         if (tls)
         {
-            final Optional<String> pin = certificate.get().selfSignedIp() ?
-                Optional.of(certificate.get().sha256RawPin()) : Optional.empty();
-            final var node = DerpMapEntry.node(options.hostname(), bound.getPort(), pin,
-                stun.map(running -> running.localAddress().getPort()).orElse(-1));
-            out.println("DERP map node entry: " + node);
-            out.println("DERP map (one region): " + DerpMapEntry.map(node));
+            out.println("DERP map node entry: " + entry.node());
+            out.println("DERP map (one region): " + entry.map());
         }
         out.println("stop with Ctrl-C or: kill " + ProcessHandle.current().pid());
         out.flush();

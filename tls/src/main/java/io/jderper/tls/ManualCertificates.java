@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,13 +99,26 @@ public final class ManualCertificates
     public static CertificateStore store(final ServerCertificate certificate, final String hostname)
     {
         Objects.requireNonNull(certificate, "certificate");
+        return store(() -> certificate, hostname);
+    }
+
+    /**
+     * The same SNI rule over a certificate that may change between handshakes (hot reload).
+     *
+     * @param certificate gives the certificate to present now; called once per handshake, must not block.
+     * @param hostname    the {@code -hostname} value.
+     * @return a store presenting the current certificate to every handshake the rule admits.
+     */
+    public static CertificateStore store(final Supplier<ServerCertificate> certificate, final String hostname)
+    {
+        Objects.requireNonNull(certificate, "certificate");
         Objects.requireNonNull(hostname, "hostname");
         if (null != Hostnames.parseIp(hostname))
         {
-            return requestedServerName -> certificate;
+            return requestedServerName -> certificate.get();
         }
         return requestedServerName ->
-            hostname.equalsIgnoreCase(requestedServerName) ? certificate : refuse(requestedServerName, hostname);
+            hostname.equalsIgnoreCase(requestedServerName) ? certificate.get() : refuse(requestedServerName, hostname);
     }
 
     /**
