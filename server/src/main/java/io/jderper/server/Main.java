@@ -6,6 +6,7 @@ import io.jderper.core.router.AdmissionPolicy;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
+import io.jderper.server.check.CheckCommand;
 import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
 import io.jderper.stun.server.StunServer;
@@ -58,10 +59,11 @@ public final class Main
      */
     public static void main(final String[] args)
     {
-        if (args.length > 0 && "derpmap".equals(args[0]))
+        if (args.length > 0 && ("derpmap".equals(args[0]) || "check".equals(args[0])))
         {
-            final int status = DerpMapCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), System.out,
-                System.err);
+            final String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+            final int status = "check".equals(args[0]) ? CheckCommand.run(rest, System.out, System.err) :
+                DerpMapCommand.run(rest, System.out, System.err);
             if (0 != status)
             {
                 System.exit(status);

@@ -183,6 +183,87 @@ public final class DerpClients
     }
 
     /**
+     * Does only the TLS part of a connection to {@code options}' server, with exactly the trust, SNI and protocols a
+     * client would use, and closes it: for checking a deployment step by step.
+     *
+     * @param options where to connect and with which trust; must be {@code https}.
+     * @return the server's certificate chain as presented, or the failure (wrong pin, expired, refused...).
+     */
+    public CompletableFuture<java.security.cert.Certificate[]> probeTls(final DerpClientOptions options)
+    {
+        final CompletableFuture<java.security.cert.Certificate[]> result = new CompletableFuture<>();
+        if (!options.tls())
+        {
+            result.completeExceptionally(new IllegalArgumentException(options.url() + " is not https"));
+            return result;
+        }
+        final SslContext ssl;
+        try
+        {
+            ssl = sslContext(options.trust());
+        }
+        catch (final RuntimeException ex)
+        {
+            result.completeExceptionally(ex);
+            return result;
+        }
+        CompletableFuture.supplyAsync(() -> resolve(options.host()), resolver).whenComplete((address, error) ->
+        {
+            if (null != error)
+            {
+                result.completeExceptionally(null != error.getCause() ? error.getCause() : error);
+                return;
+            }
+            new Bootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                    (int)Math.min(Integer.MAX_VALUE, options.handshakeTimeoutMs()))
+                .handler(new ChannelInitializer<Channel>()
+                {
+                    @Override
+                    protected void initChannel(final Channel ch)
+                    {
+                        final SslHandler handler = sslHandler(ssl, ch, options);
+                        handler.setHandshakeTimeoutMillis(options.handshakeTimeoutMs());
+                        ch.pipeline().addLast("tls", handler);
+                        // The handshake future reports the failure; the exception itself needs no further logging.
+                        ch.pipeline().addLast("close-on-error", new io.netty.channel.ChannelInboundHandlerAdapter()
+                        {
+                            @Override
+                            public void exceptionCaught(final io.netty.channel.ChannelHandlerContext ctx,
+                                final Throwable cause)
+                            {
+                                ctx.close();
+                            }
+                        });
+                        handler.handshakeFuture().addListener(done ->
+                        {
+                            if (done.isSuccess())
+                            {
+                                result.complete(handler.engine().getSession().getPeerCertificates());
+                            }
+                            else
+                            {
+                                result.completeExceptionally(done.cause());
+                            }
+                            ch.close();
+                        });
+                    }
+                })
+                .connect(new InetSocketAddress(address, options.port()))
+                .addListener(connected ->
+                {
+                    if (!connected.isSuccess())
+                    {
+                        result.completeExceptionally(connected.cause());
+                    }
+                });
+        });
+        return result;
+    }
+
+    /**
      * @return {@code io_uring}, {@code epoll} or {@code nio}.
      */
     public String transportName()
