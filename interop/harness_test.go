@@ -305,6 +305,40 @@ func tryStartServer(t *testing.T, opts serverOptions) (_ *server, retry bool, _ 
 	return s, false, nil
 }
 
+// startRawServer starts the server under test with exactly these flags (no
+// certificate is expected in advance) and waits until the port of -a accepts.
+func startRawServer(t *testing.T, args []string) *server {
+	t.Helper()
+	cmd, kind, err := serverCommand(t, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{Kind: kind, cmd: cmd, out: new(syncBuffer), exited: make(chan struct{})}
+	cmd.Dir = t.TempDir()
+	cmd.Stdout, cmd.Stderr = s.out, s.out
+	cmd.SysProcAttr = newProcessGroupAttr()
+	t.Logf("starting %s: %s", kind, strings.Join(cmd.Args, " "))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() { s.stop(t) })
+	for i, a := range args {
+		if a == "-a" && i+1 < len(args) {
+			_, port, _ := net.SplitHostPort(args[i+1])
+			p, _ := strconv.Atoi(port)
+			if err := s.waitPort(p, time.Now().Add(startupTimeout)); err != nil {
+				s.outputShown = true
+				t.Fatalf("%v\n--- server output ---\n%s", err, s.Log())
+			}
+		}
+	}
+	return s
+}
+
 // serverCommand builds the command line for the configured server kind.
 func serverCommand(t *testing.T, args []string) (*exec.Cmd, string, error) {
 	sel := os.Getenv(envServer)
@@ -578,6 +612,7 @@ type peerOptions struct {
 	tlsMaxVersion uint16 // 0 = library default (TLS 1.3)
 	preferred     bool   // send NotePreferred(true) right after ClientInfo, as tailscaled does for its home region
 	canAckPings   bool
+	rootCAs       *x509.CertPool // nil = the system's roots or the node's CertName pin
 	// websocket: connect with Tailscale's WebSocket DERP client (derphttp built with ts_debug_websockets and
 	// TS_DEBUG_DERP_WS_CLIENT set) instead of raw DERP over TCP. The environment variable stays set until the test
 	// ends, so connect raw peers first.
@@ -604,8 +639,8 @@ func newPeer(ctx context.Context, t *testing.T, s *server, name string, o peerOp
 		}
 	}
 	p.c = derphttp.NewRegionClient(p.priv, logf, netmon.NewStatic(), func() *tailcfg.DERPRegion { return region })
-	if o.tlsMaxVersion != 0 {
-		p.c.TLSConfig = &tls.Config{MaxVersion: o.tlsMaxVersion}
+	if o.tlsMaxVersion != 0 || o.rootCAs != nil {
+		p.c.TLSConfig = &tls.Config{MaxVersion: o.tlsMaxVersion, RootCAs: o.rootCAs}
 	}
 	if o.preferred {
 		p.c.NotePreferred(true)

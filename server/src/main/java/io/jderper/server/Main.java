@@ -10,6 +10,8 @@ import io.jderper.server.check.CheckCommand;
 import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
 import io.jderper.stun.server.StunServer;
+import io.jderper.tls.AcmeCertificates;
+import io.jderper.tls.AcmeSettings;
 import io.jderper.tls.CertificateStore;
 import io.jderper.tls.ManualCertificateReloader;
 import io.jderper.tls.MetaCertificate;
@@ -28,7 +30,10 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -161,23 +166,30 @@ public final class Main
         final boolean tls = options.servesTls(listen.getPort());
         Optional<SslContext> sslContext = Optional.empty();
         Optional<ManualCertificateReloader> certificates = Optional.empty();
+        Optional<AcmeCertificates> acme = Optional.empty();
         if (tls)
         {
             options.certProviderRefusal().ifPresent(reason ->
             {
                 throw new StartupException("derper: can not start cert provider: " + reason);
             });
-            if (!"manual".equals(options.certMode()))
+            final CertificateStore store;
+            if ("manual".equals(options.certMode()))
             {
-                throw new StartupException("-certmode " + options.certMode() + " is not supported yet; use " +
-                    "-certmode manual with -certdir (self-signed certificates are made for IP hostnames)");
+                final ManualCertificateReloader reloader = loadCertificate(options);
+                certificates = Optional.of(reloader);
+                watchCertificateFiles(reloader);
+                store = reloader;
             }
-            final ManualCertificateReloader reloader = loadCertificate(options);
-            certificates = Optional.of(reloader);
-            watchCertificateFiles(reloader);
+            else
+            {
+                final AcmeCertificates issued = acmeCertificates(options);
+                acme = Optional.of(issued);
+                store = issued;
+            }
             final TlsProvider provider = tlsProvider(options.tlsProvider());
             logConnectionCapacity(provider);
-            sslContext = Optional.of(tlsContext(provider, reloader, serverKey));
+            sslContext = Optional.of(tlsContext(provider, store, serverKey));
         }
         final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), random);
         final RelayMetrics metrics = new RelayMetrics();
@@ -192,13 +204,17 @@ public final class Main
         final RelayServer server;
         try
         {
-            server = RelayServer.start(new RelayServer.Settings(
-                listen, sslContext, options.httpPort(), handshake, router, 0, options.runDerp(), derpMapJson));
+            final Optional<AcmeCertificates> challenges = acme;
+            server = RelayServer.start(new RelayServer.Settings(listen, sslContext, options.httpPort(), handshake,
+                router, 0, options.runDerp(), derpMapJson,
+                token -> challenges.flatMap(issued -> issued.http01Response(token))));
         }
         catch (final RuntimeException ex)
         {
             throw new StartupException("cannot listen on " + options.listen() + ": " + ex.getMessage());
         }
+        // The CA validates through the listeners, so certificates are asked for once they are up.
+        acme.ifPresent(Main::keepAcmeCertificate);
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
@@ -258,6 +274,51 @@ public final class Main
     {
         return certificates.map(ManualCertificateReloader::current).filter(ServerCertificate::selfSignedIp)
             .map(ServerCertificate::sha256RawPin);
+    }
+
+    private static AcmeCertificates acmeCertificates(final DerperOptions options)
+    {
+        if (options.httpPort() < 0)
+        {
+            throw new StartupException("-certmode " + options.certMode() + " proves the hostname with ACME http-01 " +
+                "on the plain HTTP port, which -http-port -1 turns off (tls-alpn-01 is not in this build yet)");
+        }
+        final DerperOptions.Acme flags = options.acme();
+        try
+        {
+            final URI directory = flags.directory().isEmpty() ?
+                ("gcp".equals(options.certMode()) ? AcmeSettings.GOOGLE : AcmeSettings.LETS_ENCRYPT) :
+                URI.create(flags.directory());
+            final AcmeCertificates issued = new AcmeCertificates(new AcmeSettings(directory,
+                Optional.of(flags.caFile()).filter(file -> !file.isEmpty()).map(Path::of), options.certDir(),
+                options.hostname(), Optional.of(flags.email()).filter(email -> !email.isEmpty()),
+                flags.eabKeyId().isEmpty() ? Optional.empty() : Optional.of(
+                    new AcmeSettings.ExternalAccountBinding(flags.eabKeyId(), flags.eabKey()))), Clock.systemUTC());
+            issued.loadCached();
+            return issued;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new StartupException("-certmode " + options.certMode() + ": " + ex.getMessage());
+        }
+    }
+
+    /**
+     * Asks for a certificate now if none is cached, then again whenever renewal is due, on a virtual thread: ACME
+     * calls block on the network for minutes at worst.
+     */
+    private static void keepAcmeCertificate(final AcmeCertificates acme)
+    {
+        final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofVirtual().name("jderper-acme").factory());
+        final Runnable[] task = new Runnable[1];
+        task[0] = () ->
+        {
+            final Duration next = acme.renewIfDue();
+            LOG.debug("ACME: next certificate check in {}", next);
+            renewer.schedule(task[0], next.toMillis(), TimeUnit.MILLISECONDS);
+        };
+        renewer.execute(task[0]);
     }
 
     private static ManualCertificateReloader loadCertificate(final DerperOptions options)

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.concurrent.TimeUnit;
 
@@ -75,6 +76,7 @@ public final class RelayServer implements AutoCloseable
      * @param eventLoops event loop threads; 0 means one per available processor.
      * @param derp       whether {@code /derp} relays; derper's {@code -derp=false} serves only the other endpoints.
      * @param derpMap    if present, {@code /derp-map.json} answers with this server's DERP map JSON.
+     * @param acmeHttp01 the ACME http-01 key authorization for a token, served on the plain HTTP port.
      */
     public record Settings(
         InetSocketAddress listen,
@@ -84,7 +86,8 @@ public final class RelayServer implements AutoCloseable
         Router<ByteBuf> router,
         int eventLoops,
         boolean derp,
-        Optional<Supplier<String>> derpMap)
+        Optional<Supplier<String>> derpMap,
+        Function<String, Optional<String>> acmeHttp01)
     {
         /**
          * Settings with DERP served on {@code /derp}.
@@ -92,7 +95,7 @@ public final class RelayServer implements AutoCloseable
         public Settings(final InetSocketAddress listen, final Optional<SslContext> tls, final int httpPort,
             final ServerHandshake handshake, final Router<ByteBuf> router, final int eventLoops)
         {
-            this(listen, tls, httpPort, handshake, router, eventLoops, true, Optional.empty());
+            this(listen, tls, httpPort, handshake, router, eventLoops, true, Optional.empty(), token -> Optional.empty());
         }
     }
 
@@ -152,7 +155,7 @@ public final class RelayServer implements AutoCloseable
                     protected void initChannel(final SocketChannel ch)
                     {
                         addHttpCodec(ch.pipeline());
-                        ch.pipeline().addLast("http", new PlainHttpPortHandler());
+                        ch.pipeline().addLast("http", new PlainHttpPortHandler(settings.acmeHttp01()));
                     }
                 }).bind(httpAddress).sync().channel();
             }

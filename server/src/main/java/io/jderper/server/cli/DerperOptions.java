@@ -32,6 +32,7 @@ import java.util.Optional;
  * @param publicIpv4       {@code -public-ipv4} (jderper's own): the IPv4 address clients reach, for the DERP map.
  * @param publicIpv6       {@code -public-ipv6} (jderper's own).
  * @param derpMapJson      {@code -derp-map-json} (jderper's own): serve the DERP map at {@code /derp-map.json}.
+ * @param acme             the {@code -acme-*} flags.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt or jdk.
  * @param warnings         things worth a startup warning (defaults we do not act on).
@@ -55,6 +56,7 @@ public record DerperOptions(
     Optional<String> publicIpv4,
     Optional<String> publicIpv6,
     boolean derpMapJson,
+    Acme acme,
     Duration tcpWriteTimeout,
     String tlsProvider,
     List<String> warnings)
@@ -72,14 +74,12 @@ public record DerperOptions(
         "region-name", "DERP map region name (default jderper)",
         "public-ipv4", "the IPv4 address clients reach this server at, for the DERP map",
         "public-ipv6", "the IPv6 address clients reach this server at, for the DERP map",
-        "derp-map-json", "serve this server's DERP map at /derp-map.json (for Headscale's derp.urls)");
+        "derp-map-json", "serve this server's DERP map at /derp-map.json (for Headscale's derp.urls)",
+        "acme-directory", "ACME directory URL instead of the cert mode's CA (a private or test CA)",
+        "acme-ca-file", "PEM file of CAs to trust for the ACME directory's HTTPS");
 
     /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
-        Map.entry("acme-eab-kid", "ACME certificates"),
-        Map.entry("acme-eab-key", "ACME certificates"),
-        Map.entry("acme-email", "ACME certificates"),
-        Map.entry("acme-ip-certs", "ACME IP certificates"),
         Map.entry("home", "custom home pages"),
         Map.entry("mesh-psk-file", "meshing"),
         Map.entry("mesh-with", "meshing"),
@@ -205,6 +205,9 @@ public record DerperOptions(
             publicIpv4,
             publicIpv6,
             flags.bool("derp-map-json", false),
+            new Acme(flags.string("acme-email", ""), flags.string("acme-eab-kid", ""), flags.string("acme-eab-key", ""),
+                flags.bool("acme-ip-certs", false), flags.string("acme-directory", ""),
+                flags.string("acme-ca-file", "")),
             writeTimeout,
             tlsProvider,
             List.copyOf(warnings));
@@ -233,10 +236,10 @@ public record DerperOptions(
     {
         return switch (name)
         {
-            case "verify-clients", "acme-ip-certs", "ace" -> !flags.bool(name, false);
+            case "verify-clients", "ace" -> !flags.bool(name, false);
             case "verify-client-url-fail-open" -> flags.bool(name, true);
             case "home", "mesh-with", "mesh-psk-file", "verify-client-url", "rate-config", "bootstrap-dns-names",
-                 "unpublished-bootstrap-dns-names", "socket", "acme-eab-kid", "acme-eab-key", "acme-email" ->
+                 "unpublished-bootstrap-dns-names", "socket" ->
                 flags.string(name, "").isEmpty();
             default -> false;
         };
@@ -275,7 +278,7 @@ public record DerperOptions(
             "secrets-path-prefix", "secrets-cache-dir", "bootstrap-dns-names", "unpublished-bootstrap-dns-names",
             "verify-client-url", "socket", "accept-connection-limit", "accept-connection-burst", "rate-config",
             "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "region-id", "region-code",
-            "region-name", "public-ipv4", "public-ipv6"))
+            "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }
@@ -304,14 +307,45 @@ public record DerperOptions(
     public Optional<String> certProviderRefusal()
     {
         final boolean ipHostname = null != Hostnames.parseIp(hostname);
+        if (acme.ipCertificates() && !"letsencrypt".equals(certMode))
+        {
+            return Optional.of("--acme-ip-certs requires --certmode=letsencrypt");
+        }
         return switch (certMode)
         {
-            case "gcp" -> ipHostname ?
-                Optional.of("--certmode=gcp requires --hostname to be a DNS name, not an IP address") : Optional.empty();
-            case "letsencrypt" -> ipHostname ? Optional.of("--hostname is an IP address; use --certmode=manual for a " +
-                "self-signed cert, or set --acme-ip-certs to get LetsEncrypt IP address certs") : Optional.empty();
+            case "gcp" ->
+            {
+                if (ipHostname)
+                {
+                    yield Optional.of("--certmode=gcp requires --hostname to be a DNS name, not an IP address");
+                }
+                if (acme.eabKeyId().isEmpty() || acme.eabKey().isEmpty())
+                {
+                    yield Optional.of("--certmode=gcp requires --acme-eab-kid and --acme-eab-key flags");
+                }
+                yield acme.email().isEmpty() ? Optional.of("--certmode=gcp requires --acme-email flag") :
+                    Optional.empty();
+            }
+            case "letsencrypt" -> ipHostname && !acme.ipCertificates() ? Optional.of("--hostname is an IP address; " +
+                "use --certmode=manual for a self-signed cert, or set --acme-ip-certs to get LetsEncrypt IP address " +
+                "certs") : Optional.empty();
             default -> Optional.empty();
         };
+    }
+
+    /**
+     * The ACME flags.
+     *
+     * @param email          {@code -acme-email}, empty if not given.
+     * @param eabKeyId       {@code -acme-eab-kid}.
+     * @param eabKey         {@code -acme-eab-key}.
+     * @param ipCertificates {@code -acme-ip-certs}.
+     * @param directory      {@code -acme-directory} (jderper's own), empty for the cert mode's CA.
+     * @param caFile         {@code -acme-ca-file} (jderper's own), empty for the system's CAs.
+     */
+    public record Acme(String email, String eabKeyId, String eabKey, boolean ipCertificates, String directory,
+        String caFile)
+    {
     }
 
     /**

@@ -25,10 +25,6 @@ class DerperOptionsTest
 {
     /** Every flag jderper does not implement yet, with a value that asks for something other than the default. */
     private static final Map<String, String[]> NOT_YET_NON_DEFAULT = new TreeMap<>(Map.ofEntries(
-        Map.entry("acme-eab-kid", new String[] {"-acme-eab-kid", "kid"}),
-        Map.entry("acme-eab-key", new String[] {"-acme-eab-key", "a2V5"}),
-        Map.entry("acme-email", new String[] {"-acme-email", "ops@example.com"}),
-        Map.entry("acme-ip-certs", new String[] {"-acme-ip-certs"}),
         Map.entry("home", new String[] {"-home", "blank"}),
         Map.entry("mesh-psk-file", new String[] {"-mesh-psk-file", "mesh.key"}),
         Map.entry("mesh-with", new String[] {"-mesh-with", "a,b"}),
@@ -398,6 +394,13 @@ class DerperOptionsTest
             "use --certmode=manual for a self-signed cert, or set --acme-ip-certs to get LetsEncrypt IP address certs");
         assertThat(parse("-hostname", "2001:db8::1", "-certmode", "gcp").certProviderRefusal())
             .hasValue("--certmode=gcp requires --hostname to be a DNS name, not an IP address");
+        assertThat(parse("-hostname", "203.0.113.7", "-acme-ip-certs").certProviderRefusal()).isEmpty();
+        assertThat(parse("-hostname", "203.0.113.7", "-certmode", "manual", "-acme-ip-certs").certProviderRefusal())
+            .hasValue("--acme-ip-certs requires --certmode=letsencrypt");
+        assertThat(parse("-hostname", "derp.example.com", "-certmode", "gcp").certProviderRefusal())
+            .hasValue("--certmode=gcp requires --acme-eab-kid and --acme-eab-key flags");
+        assertThat(parse("-hostname", "derp.example.com", "-certmode", "gcp", "-acme-eab-kid", "k",
+            "-acme-eab-key", "a2V5").certProviderRefusal()).hasValue("--certmode=gcp requires --acme-email flag");
         assertThat(parse("-hostname", "203.0.113.7", "-certmode", "manual").certProviderRefusal()).isEmpty();
         assertThat(parse("-hostname", "derp.example.com").certProviderRefusal()).isEmpty();
     }

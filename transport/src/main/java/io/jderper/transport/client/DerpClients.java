@@ -414,7 +414,17 @@ public final class DerpClients
         switch (trust.kind())
         {
             case SYSTEM -> builder.endpointIdentificationAlgorithm("HTTPS");
-            case CA_FILE -> builder.trustManager(trust.caFile().toFile()).endpointIdentificationAlgorithm("HTTPS");
+            case CA_FILE ->
+            {
+                try
+                {
+                    builder.trustManager(CaFileTrustManager.of(trust.caFile())).endpointIdentificationAlgorithm("HTTPS");
+                }
+                catch (final java.io.IOException ex)
+                {
+                    throw new UncheckedIOException(ex);
+                }
+            }
             case SHA256_RAW -> builder.trustManager(new Sha256RawTrustManager(trust.sha256Hex(), clock))
                 // The pin check does its own host name check, as Go's does.
                 .endpointIdentificationAlgorithm(null);

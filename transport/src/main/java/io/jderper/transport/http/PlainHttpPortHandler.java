@@ -7,15 +7,39 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
+import java.util.Optional;
+import java.util.function.Function;
+
 /**
- * The plain-HTTP port beside a TLS listener (spec §1.7): answers the captive-portal check, sends browsers to
- * HTTPS, and never starts a DERP session.
+ * The plain-HTTP port beside a TLS listener (spec §1.7): answers the captive-portal check and ACME http-01
+ * challenges, sends browsers to HTTPS, and never starts a DERP session.
  */
 public final class PlainHttpPortHandler extends HttpEndpointHandler
 {
+    /** Where ACME CAs look for http-01 answers (RFC 8555 §8.3). */
+    public static final String ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
+
+    private final Function<String, Optional<String>> acmeHttp01;
+
+    /**
+     * @param acmeHttp01 the key authorization for a token being validated now, if any.
+     */
+    public PlainHttpPortHandler(final Function<String, Optional<String>> acmeHttp01)
+    {
+        this.acmeHttp01 = acmeHttp01;
+    }
+
     @Override
     protected void serve(final ChannelHandlerContext ctx, final FullHttpRequest request, final String path)
     {
+        if (path.startsWith(ACME_CHALLENGE_PREFIX))
+        {
+            final Optional<String> answer = acmeHttp01.apply(path.substring(ACME_CHALLENGE_PREFIX.length()));
+            HttpResponses.send(ctx, request, answer.isPresent() ?
+                HttpResponses.response(HttpResponseStatus.OK, "text/plain", answer.get()) :
+                HttpResponses.error(HttpResponseStatus.NOT_FOUND, "404 page not found"));
+            return;
+        }
         if (CaptivePortalCheck.PATH.equals(path))
         {
             HttpResponses.send(ctx, request, CaptivePortalCheck.respond(request));
