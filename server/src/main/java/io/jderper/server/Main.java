@@ -284,6 +284,10 @@ public final class Main
                 "on the plain HTTP port, which -http-port -1 turns off (tls-alpn-01 is not in this build yet)");
         }
         final DerperOptions.Acme flags = options.acme();
+        if (!flags.caFile().isEmpty() && !java.nio.file.Files.isReadable(Path.of(flags.caFile())))
+        {
+            throw new StartupException("-acme-ca-file " + flags.caFile() + ": not a readable file");
+        }
         try
         {
             final URI directory = flags.directory().isEmpty() ?
@@ -309,16 +313,22 @@ public final class Main
      */
     private static void keepAcmeCertificate(final AcmeCertificates acme)
     {
-        final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofVirtual().name("jderper-acme").factory());
-        final Runnable[] task = new Runnable[1];
-        task[0] = () ->
+        Thread.ofVirtual().name("jderper-acme").start(() ->
         {
-            final Duration next = acme.renewIfDue();
-            LOG.debug("ACME: next certificate check in {}", next);
-            renewer.schedule(task[0], next.toMillis(), TimeUnit.MILLISECONDS);
-        };
-        renewer.execute(task[0]);
+            while (!Thread.currentThread().isInterrupted())
+            {
+                final Duration next = acme.renewIfDue();
+                LOG.debug("ACME: next certificate check in {}", next);
+                try
+                {
+                    Thread.sleep(next);
+                }
+                catch (final InterruptedException ex)
+                {
+                    return;
+                }
+            }
+        });
     }
 
     private static ManualCertificateReloader loadCertificate(final DerperOptions options)
