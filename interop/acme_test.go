@@ -50,15 +50,7 @@ func pebbleBinary(t *testing.T) (bin, moduleDir string) {
 	t.Helper()
 	goToolMu.Lock()
 	defer goToolMu.Unlock()
-	base := os.Getenv(envGoBinCache)
-	if base == "" {
-		ucd, err := os.UserCacheDir()
-		if err != nil {
-			t.Fatalf("no %s and no user cache dir: %v", envGoBinCache, err)
-		}
-		base = filepath.Join(ucd, "jderper-go-bin")
-	}
-	dir := filepath.Join(base, "pebble-"+pebbleVersion)
+	dir := goToolCacheDir(t, "pebble-"+pebbleVersion)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	bin = filepath.Join(dir, "pebble")

@@ -20,16 +20,7 @@ import (
 // output and exit status.
 func runCheck(ctx context.Context, t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	jar := os.Getenv(envJar)
-	if jar == "" {
-		t.Fatalf("%s is not set: `jderper check` needs jderper's jar (./jderper test and ./jderper interop set it)", envJar)
-	}
-	java := os.Getenv(envJava)
-	if java == "" {
-		java = "java"
-	}
-	cmd := exec.CommandContext(ctx, java, append([]string{"--enable-native-access=ALL-UNNAMED",
-		"--sun-misc-unsafe-memory-access=allow", "-jar", jar, "check"}, args...)...)
+	cmd := jderperCommand(ctx, t, "check", args...)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("jderper check did not finish: %v\n%s", ctx.Err(), out)

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"reflect"
 	"strconv"
 	"strings"
@@ -23,26 +22,10 @@ import (
 	"tailscale.com/tailcfg"
 )
 
-// derpMapCommand is `java -jar $JDERPER_JAR derpmap args...`; it needs the jar
-// whichever server is under test.
-func derpMapCommand(ctx context.Context, t *testing.T, args ...string) *exec.Cmd {
-	t.Helper()
-	jar := os.Getenv(envJar)
-	if jar == "" {
-		t.Fatalf("%s is not set: `jderper derpmap` needs jderper's jar (./jderper test and ./jderper interop set it)", envJar)
-	}
-	java := os.Getenv(envJava)
-	if java == "" {
-		java = "java"
-	}
-	return exec.CommandContext(ctx, java, append([]string{"--enable-native-access=ALL-UNNAMED",
-		"--sun-misc-unsafe-memory-access=allow", "-jar", jar, "derpmap"}, args...)...)
-}
-
 // runDerpMap runs derpmap and returns its stdout.
 func runDerpMap(ctx context.Context, t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := derpMapCommand(ctx, t, args...)
+	cmd := jderperCommand(ctx, t, "derpmap", args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -137,7 +120,7 @@ func TestDerpMapRefusals(t *testing.T) {
 		{[]string{"-format", "toml"}, "-format must be one of"},
 		{[]string{"-public-ipv4", "2001:db8::1"}, "-public-ipv4 must be an IPv4 address"},
 	} {
-		out, err := derpMapCommand(ctx, t, c.args...).CombinedOutput()
+		out, err := jderperCommand(ctx, t, "derpmap", c.args...).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), c.want) {
 			t.Errorf("derpmap %s: err %v, output %q; want a failure saying %q", strings.Join(c.args, " "), err, out, c.want)
 		}

@@ -800,10 +800,10 @@ var goToolMu sync.Mutex
 // goToolBinary builds (once, then reuses) a command of the pinned tailscale.com
 // module into $JDERPER_GO_BIN_CACHE (default <user cache dir>/jderper-go-bin),
 // under tailscale-<version>/<name>.
-func goToolBinary(t *testing.T, pkg, name string) string {
+// goToolCacheDir is where built Go tools of one version are kept:
+// $JDERPER_GO_BIN_CACHE/<version>, by default under the user cache dir.
+func goToolCacheDir(t *testing.T, version string) string {
 	t.Helper()
-	goToolMu.Lock()
-	defer goToolMu.Unlock()
 	base := os.Getenv(envGoBinCache)
 	if base == "" {
 		ucd, err := os.UserCacheDir()
@@ -812,7 +812,31 @@ func goToolBinary(t *testing.T, pkg, name string) string {
 		}
 		base = filepath.Join(ucd, "jderper-go-bin")
 	}
-	dir := filepath.Join(base, "tailscale-"+tailscaleVersion())
+	return filepath.Join(base, version)
+}
+
+// jderperCommand is `java -jar $JDERPER_JAR <subcommand> args...`: jderper's
+// own commands need its jar whichever server is under test.
+func jderperCommand(ctx context.Context, t *testing.T, subcommand string, args ...string) *exec.Cmd {
+	t.Helper()
+	jar := os.Getenv(envJar)
+	if jar == "" {
+		t.Fatalf("%s is not set: `jderper %s` needs jderper's jar (./jderper test and ./jderper interop set it)",
+			envJar, subcommand)
+	}
+	java := os.Getenv(envJava)
+	if java == "" {
+		java = "java"
+	}
+	return exec.CommandContext(ctx, java, append([]string{"--enable-native-access=ALL-UNNAMED",
+		"--sun-misc-unsafe-memory-access=allow", "-jar", jar, subcommand}, args...)...)
+}
+
+func goToolBinary(t *testing.T, pkg, name string) string {
+	t.Helper()
+	goToolMu.Lock()
+	defer goToolMu.Unlock()
+	dir := goToolCacheDir(t, "tailscale-"+tailscaleVersion())
 	bin := filepath.Join(dir, name)
 	if fi, err := os.Stat(bin); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 		return bin
