@@ -187,22 +187,29 @@ func TestACME(t *testing.T) {
 		c.Close()
 		t.Fatalf("%s:%d is taken; the ACME test needs it (derper's ACME modes serve TLS only on 443)", hostIP, acmePort)
 	}
-	t.Run("letsencrypt", func(t *testing.T) { testACMEMode(t, "letsencrypt", "localhost", false) })
-	t.Run("gcp-with-eab", func(t *testing.T) { testACMEMode(t, "gcp", "localhost", false) })
-	t.Run("letsencrypt-ip-certs", func(t *testing.T) { testACMEMode(t, "letsencrypt", hostIP, false) })
-	t.Run("ca-unreachable-at-renewal", func(t *testing.T) { testACMEMode(t, "letsencrypt", "localhost", true) })
+	t.Run("letsencrypt", func(t *testing.T) { testACMEMode(t, "letsencrypt", "localhost", false, false) })
+	t.Run("gcp-with-eab", func(t *testing.T) { testACMEMode(t, "gcp", "localhost", false, false) })
+	t.Run("letsencrypt-ip-certs", func(t *testing.T) { testACMEMode(t, "letsencrypt", hostIP, false, false) })
+	t.Run("tls-alpn-01-without-http-port", func(t *testing.T) { testACMEMode(t, "letsencrypt", "localhost", true, false) })
+	t.Run("ca-unreachable-at-renewal", func(t *testing.T) { testACMEMode(t, "letsencrypt", "localhost", false, true) })
 }
 
-// testACMEMode obtains, serves and renews a certificate for hostname; with
+// testACMEMode obtains, serves and renews a certificate for hostname. With
+// tlsAlpn the server has no plain HTTP port (-http-port -1) and must answer
+// tls-alpn-01 on 443; Pebble's http-01 port then has nobody listening. With
 // caDown the CA stops after the first certificate, and the server must keep
 // serving it, saying why it could not renew.
-func testACMEMode(t *testing.T, mode, hostname string, caDown bool) {
+func testACMEMode(t *testing.T, mode, hostname string, tlsAlpn, caDown bool) {
 	httpPort := freePort(t)
 	p := startPebble(t, httpPort, mode == "gcp")
+	httpPortArg := strconv.Itoa(httpPort)
+	if tlsAlpn {
+		httpPortArg = "-1"
+	}
 	certDir := filepath.Join(t.TempDir(), "certs")
 	args := []string{"-a", net.JoinHostPort(hostIP, strconv.Itoa(acmePort)), "-certmode", mode,
 		"-hostname", hostname, "-certdir", certDir, "-c", filepath.Join(t.TempDir(), "derper.key"),
-		"-http-port", strconv.Itoa(httpPort), "-stun=false",
+		"-http-port", httpPortArg, "-stun=false",
 		"-acme-directory", p.directory, "-acme-ca-file", p.apiCA}
 	if mode == "gcp" {
 		args = append(args, "-acme-email", "ops@example.com", "-acme-eab-kid", eabKeyID, "-acme-eab-key", eabMACKey)
@@ -244,6 +251,10 @@ func testACMEMode(t *testing.T, mode, hostname string, caDown bool) {
 	// "warn", not "ok": Pebble's certificates here live for seconds, far under the check's 14-day warning.
 	expectCheck(t, out, status, 0, "warn  TLS    "+hostname+":443", "issued by CN=Pebble", "ok    relay",
 		"PASS: 3 checks passed")
+
+	if tlsAlpn && !strings.Contains(s.Log(), "answering an ACME tls-alpn-01 validation for localhost") {
+		t.Errorf("the certificate came without a tls-alpn-01 validation:\n%s", s.Log())
+	}
 
 	// Cached: the cert dir holds it for the next start.
 	if _, err := os.Stat(filepath.Join(certDir, hostname+".acme.crt")); err != nil {

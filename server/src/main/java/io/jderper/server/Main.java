@@ -20,6 +20,7 @@ import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.LeakDetection;
 import io.jderper.transport.RelayServer;
+import io.jderper.transport.http.TlsAlpnValidation;
 import io.jderper.transport.io.OpenFileLimit;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
@@ -207,7 +208,21 @@ public final class Main
             final Optional<AcmeCertificates> challenges = acme;
             server = RelayServer.start(new RelayServer.Settings(listen, sslContext, options.httpPort(), handshake,
                 router, 0, options.runDerp(), derpMapJson,
-                token -> challenges.flatMap(issued -> issued.http01Response(token))));
+                token -> challenges.flatMap(issued -> issued.http01Response(token)),
+                challenges.map(issued -> new TlsAlpnValidation()
+                {
+                    @Override
+                    public boolean active()
+                    {
+                        return issued.validatingTlsAlpn01();
+                    }
+
+                    @Override
+                    public Optional<SslContext> contextFor(final String serverName)
+                    {
+                        return issued.tlsAlpn01Context(serverName);
+                    }
+                })));
         }
         catch (final RuntimeException ex)
         {
@@ -278,11 +293,6 @@ public final class Main
 
     private static AcmeCertificates acmeCertificates(final DerperOptions options)
     {
-        if (options.httpPort() < 0)
-        {
-            throw new StartupException("-certmode " + options.certMode() + " proves the hostname with ACME http-01 " +
-                "on the plain HTTP port, which -http-port -1 turns off (tls-alpn-01 is not in this build yet)");
-        }
         final DerperOptions.Acme flags = options.acme();
         if (!flags.caFile().isEmpty() && !java.nio.file.Files.isReadable(Path.of(flags.caFile())))
         {
@@ -297,7 +307,10 @@ public final class Main
                 Optional.of(flags.caFile()).filter(file -> !file.isEmpty()).map(Path::of), options.certDir(),
                 options.hostname(), Optional.of(flags.email()).filter(email -> !email.isEmpty()),
                 flags.eabKeyId().isEmpty() ? Optional.empty() : Optional.of(
-                    new AcmeSettings.ExternalAccountBinding(flags.eabKeyId(), flags.eabKey()))), Clock.systemUTC());
+                    new AcmeSettings.ExternalAccountBinding(flags.eabKeyId(), flags.eabKey())),
+                options.httpPort() >= 0), Clock.systemUTC());
+            LOG.info("-certmode {}: the hostname is proven with {}", options.certMode(), options.httpPort() >= 0 ?
+                "http-01 on the plain HTTP port " + options.httpPort() : "tls-alpn-01 on the TLS port (-http-port -1)");
             issued.loadCached();
             return issued;
         }

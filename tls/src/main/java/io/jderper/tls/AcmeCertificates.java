@@ -7,7 +7,10 @@ import org.shredzone.acme4j.Identifier;
 import org.shredzone.acme4j.Order;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.Status;
+import io.netty.handler.ssl.SslContext;
+import org.shredzone.acme4j.challenge.Challenge;
 import org.shredzone.acme4j.challenge.Http01Challenge;
+import org.shredzone.acme4j.challenge.TlsAlpn01Challenge;
 import org.shredzone.acme4j.exception.AcmeException;
 import org.shredzone.acme4j.util.KeyPairUtils;
 import org.slf4j.Logger;
@@ -33,7 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * derper's {@code letsencrypt} and {@code gcp} cert modes: a certificate for the hostname (or, with
- * {@code -acme-ip-certs}, the IP address) from an ACME CA, proven with HTTP-01 on the plain HTTP port, kept in the
+ * {@code -acme-ip-certs}, the IP address) from an ACME CA, proven with http-01 on the plain HTTP port (or tls-alpn-01
+ * on the TLS port when there is none), kept in the
  * cert dir across restarts, and renewed once a third of its lifetime is left. Until the first certificate arrives
  * TLS handshakes are refused; a failed renewal keeps the current certificate in service and is retried.
  */
@@ -60,6 +64,8 @@ public final class AcmeCertificates implements CertificateStore
     private final Path keyFile;
     private final Clock clock;
     private final Map<String, String> http01 = new ConcurrentHashMap<>();
+    /** tls-alpn-01 contexts by SNI name, while a validation runs. */
+    private final Map<String, SslContext> tlsAlpn01 = new ConcurrentHashMap<>();
     private final CertificateStore sniRule;
     private volatile ServerCertificate current;
 
@@ -103,6 +109,26 @@ public final class AcmeCertificates implements CertificateStore
     public Optional<String> http01Response(final String token)
     {
         return Optional.ofNullable(http01.get(token));
+    }
+
+    /**
+     * The TLS context to answer a tls-alpn-01 validation with (RFC 8737): the challenge certificate, ALPN
+     * {@code acme-tls/1}. Looked at only for connections whose ClientHello offers {@code acme-tls/1}.
+     *
+     * @param serverName the SNI name, lower case.
+     * @return the context, if a validation for that name runs now.
+     */
+    public Optional<SslContext> tlsAlpn01Context(final String serverName)
+    {
+        return Optional.ofNullable(tlsAlpn01.get(serverName));
+    }
+
+    /**
+     * @return whether a tls-alpn-01 validation runs now (so the first bytes of connections are worth a look).
+     */
+    public boolean validatingTlsAlpn01()
+    {
+        return !tlsAlpn01.isEmpty();
     }
 
     /**
@@ -225,23 +251,47 @@ public final class AcmeCertificates implements CertificateStore
         {
             return;
         }
-        final Http01Challenge challenge = authorization.findChallenge(Http01Challenge.class).orElseThrow(() ->
-            new AcmeException("the CA offers no http-01 challenge for " + authorization.getIdentifier()));
-        http01.put(challenge.getToken(), challenge.getAuthorization());
+        final Optional<Http01Challenge> http = settings.http01() ?
+            authorization.findChallenge(Http01Challenge.class) : Optional.empty();
+        final Challenge challenge;
+        final Runnable forget;
+        if (http.isPresent())
+        {
+            final String token = http.get().getToken();
+            http01.put(token, http.get().getAuthorization());
+            challenge = http.get();
+            forget = () -> http01.remove(token);
+        }
+        else
+        {
+            final TlsAlpn01Challenge alpn = authorization.findChallenge(TlsAlpn01Challenge.class).orElseThrow(() ->
+                new AcmeException("the CA offers no " + (settings.http01() ? "http-01 or " : "") +
+                    "tls-alpn-01 challenge for " + authorization.getIdentifier().getValue()));
+            final String name = authorization.getIdentifier().getValue().toLowerCase(java.util.Locale.ROOT);
+            if (!Identifier.TYPE_DNS.equals(authorization.getIdentifier().getType()))
+            {
+                throw new AcmeException("tls-alpn-01 for an IP address is not supported; give the plain HTTP port " +
+                    "(-http-port) for http-01");
+            }
+            tlsAlpn01.put(name, AcmeTlsAlpnContext.create(alpn, authorization.getIdentifier()));
+            challenge = alpn;
+            forget = () -> tlsAlpn01.remove(name);
+        }
         try
         {
             challenge.trigger();
             final Status status = authorization.waitForCompletion(CHALLENGE_WAIT);
             if (Status.VALID != status)
             {
-                throw new AcmeException("http-01 for " + authorization.getIdentifier().getValue() + " ended " +
-                    status + challenge.getError().map(e -> ": " + e).orElse("") +
-                    " (the CA must reach this server on port 80 at /.well-known/acme-challenge/)");
+                throw new AcmeException(challenge.getType() + " for " + authorization.getIdentifier().getValue() +
+                    " ended " + status + challenge.getError().map(e -> ": " + e).orElse("") + (http.isPresent() ?
+                        " (the CA must reach this server on port 80 at /.well-known/acme-challenge/)" :
+                        " (the CA must reach this server's TLS port with ALPN acme-tls/1)"));
             }
         }
         finally
         {
-            http01.remove(challenge.getToken());
+            forget.run();
         }
     }
 

@@ -30,9 +30,10 @@ import java.util.Optional;
  * @param hostname               the name (or IP) to certify.
  * @param email                  the account's contact address, if any.
  * @param externalAccountBinding the EAB key, which Google's CA requires.
+ * @param http01                 whether the plain HTTP port answers http-01; else tls-alpn-01 on the TLS port.
  */
 public record AcmeSettings(URI directory, Optional<Path> directoryCa, Path certdir, String hostname,
-    Optional<String> email, Optional<ExternalAccountBinding> externalAccountBinding)
+    Optional<String> email, Optional<ExternalAccountBinding> externalAccountBinding, boolean http01)
 {
     /** Let's Encrypt's production directory, derper's for {@code -certmode letsencrypt}. */
     public static final URI LETS_ENCRYPT = URI.create("https://acme-v02.api.letsencrypt.org/directory");

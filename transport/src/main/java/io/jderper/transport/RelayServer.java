@@ -8,6 +8,7 @@ import io.jderper.transport.derp.DerpUpgrade;
 import io.jderper.transport.derp.RelayLoops;
 import io.jderper.transport.http.PlainHttpPortHandler;
 import io.jderper.transport.http.RelayHttpHandler;
+import io.jderper.transport.http.TlsAlpnValidation;
 import io.jderper.transport.http.TlsSniffer;
 import io.jderper.transport.io.IoTransport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -77,6 +78,7 @@ public final class RelayServer implements AutoCloseable
      * @param derp       whether {@code /derp} relays; derper's {@code -derp=false} serves only the other endpoints.
      * @param derpMap    if present, {@code /derp-map.json} answers with this server's DERP map JSON.
      * @param acmeHttp01 the ACME http-01 key authorization for a token, served on the plain HTTP port.
+     * @param acmeTlsAlpn ACME tls-alpn-01 validations answered on the TLS port, if certificates come from ACME.
      */
     public record Settings(
         InetSocketAddress listen,
@@ -87,7 +89,8 @@ public final class RelayServer implements AutoCloseable
         int eventLoops,
         boolean derp,
         Optional<Supplier<String>> derpMap,
-        Function<String, Optional<String>> acmeHttp01)
+        Function<String, Optional<String>> acmeHttp01,
+        Optional<TlsAlpnValidation> acmeTlsAlpn)
     {
         /**
          * Settings with DERP served on {@code /derp}.
@@ -95,7 +98,8 @@ public final class RelayServer implements AutoCloseable
         public Settings(final InetSocketAddress listen, final Optional<SslContext> tls, final int httpPort,
             final ServerHandshake handshake, final Router<ByteBuf> router, final int eventLoops)
         {
-            this(listen, tls, httpPort, handshake, router, eventLoops, true, Optional.empty(), token -> Optional.empty());
+            this(listen, tls, httpPort, handshake, router, eventLoops, true, Optional.empty(), token -> Optional.empty(),
+                Optional.empty());
         }
     }
 
@@ -137,7 +141,7 @@ public final class RelayServer implements AutoCloseable
                     final ChannelPipeline pipeline = ch.pipeline();
                     settings.tls().ifPresent(tls ->
                     {
-                        pipeline.addLast("tls-sniffer", new TlsSniffer(tls, metrics));
+                        pipeline.addLast("tls-sniffer", new TlsSniffer(tls, metrics, settings.acmeTlsAlpn()));
                         pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
                     });
                     addHttpCodec(pipeline);

@@ -2,6 +2,7 @@ package io.jderper.transport.http;
 
 import io.jderper.core.protocol.Violation;
 import io.jderper.core.router.RelayMetrics;
+import io.jderper.tls.ClientHelloPeek;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -14,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * First handler on the TLS port: looks at the first byte and either installs TLS, tells a plain-HTTP client it
@@ -31,15 +33,18 @@ public final class TlsSniffer extends ByteToMessageDecoder
 
     private final SslContext sslContext;
     private final RelayMetrics metrics;
+    private final Optional<TlsAlpnValidation> acme;
 
     /**
      * @param sslContext server TLS context.
      * @param metrics    where rejections are counted.
+     * @param acme       ACME tls-alpn-01 validations to answer, if the certificates come from ACME.
      */
-    public TlsSniffer(final SslContext sslContext, final RelayMetrics metrics)
+    public TlsSniffer(final SslContext sslContext, final RelayMetrics metrics, final Optional<TlsAlpnValidation> acme)
     {
         this.sslContext = sslContext;
         this.metrics = metrics;
+        this.acme = acme;
     }
 
     @Override
@@ -52,7 +57,29 @@ public final class TlsSniffer extends ByteToMessageDecoder
         final byte first = in.getByte(in.readerIndex());
         if (TLS_HANDSHAKE_RECORD == first)
         {
-            final SslHandler tls = sslContext.newHandler(ctx.alloc());
+            SslContext context = sslContext;
+            if (acme.isPresent() && acme.get().active())
+            {
+                final int record = ClientHelloPeek.recordLength(in.nioBuffer(in.readerIndex(),
+                    Math.min(5, in.readableBytes())));
+                if (record <= ClientHelloPeek.MAX_RECORD && in.readableBytes() < record)
+                {
+                    return;
+                }
+                final Optional<ClientHelloPeek> hello = record > ClientHelloPeek.MAX_RECORD ? Optional.empty() :
+                    ClientHelloPeek.parse(in.nioBuffer(in.readerIndex(), record));
+                if (hello.isPresent() && hello.get().offersAcmeTls() && hello.get().serverName().isPresent())
+                {
+                    final Optional<SslContext> validation = acme.get().contextFor(hello.get().serverName().get());
+                    if (validation.isPresent())
+                    {
+                        LOG.info("answering an ACME tls-alpn-01 validation for {} from {}",
+                            hello.get().serverName().get(), ctx.channel().remoteAddress());
+                        context = validation.get();
+                    }
+                }
+            }
+            final SslHandler tls = context.newHandler(ctx.alloc());
             ctx.pipeline().replace(this, TLS_HANDLER, tls);
             return;
         }
