@@ -6,17 +6,12 @@ import org.shredzone.acme4j.provider.AcmeProvider;
 import org.shredzone.acme4j.provider.GenericAcmeProvider;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.TrustManager;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.util.Base64;
 import java.util.Objects;
 import java.util.Optional;
@@ -109,24 +104,10 @@ public record AcmeSettings(URI directory, Optional<Path> directoryCa, Path certd
 
     private static SSLContext trusting(final Path pem)
     {
-        try (InputStream in = Files.newInputStream(pem))
+        try
         {
-            final KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-            store.load(null, null);
-            int i = 0;
-            for (final Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in))
-            {
-                store.setCertificateEntry("ca" + i++, certificate);
-            }
-            if (0 == i)
-            {
-                throw new IllegalArgumentException(pem + " holds no certificate");
-            }
-            final TrustManagerFactory trust = TrustManagerFactory.getInstance(
-                TrustManagerFactory.getDefaultAlgorithm());
-            trust.init(store);
             final SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, trust.getTrustManagers(), null);
+            context.init(null, new TrustManager[] {TrustAnchors.fromPemFile(pem)}, null);
             return context;
         }
         catch (final IOException | GeneralSecurityException ex)

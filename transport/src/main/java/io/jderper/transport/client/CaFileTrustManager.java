@@ -1,25 +1,20 @@
 package io.jderper.transport.client;
 
+import io.jderper.tls.TrustAnchors;
+
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedTrustManager;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 
 /**
- * The JDK's PKIX trust manager over the CAs of one PEM file, usable under Conscrypt: for TLS 1.3 Conscrypt names the
- * key exchange {@code GENERIC}, which the JDK's server-certificate checks do not know and reject as "Unknown
- * authType"; the JDK's own engine says {@code UNKNOWN} in that case, so that is what the check is given.
+ * The JDK's PKIX trust manager over the CAs of one PEM file ({@link TrustAnchors}), usable under Conscrypt: for
+ * TLS 1.3 Conscrypt names the key exchange {@code GENERIC}, which the JDK's server-certificate checks do not know and
+ * reject as "Unknown authType"; the JDK's own engine says {@code UNKNOWN} in that case, so that is what the check is
+ * given.
  */
 final class CaFileTrustManager extends X509ExtendedTrustManager
 {
@@ -40,35 +35,7 @@ final class CaFileTrustManager extends X509ExtendedTrustManager
      */
     static CaFileTrustManager of(final Path pemFile) throws IOException
     {
-        try (InputStream in = Files.newInputStream(pemFile))
-        {
-            final KeyStore anchors = KeyStore.getInstance(KeyStore.getDefaultType());
-            anchors.load(null, null);
-            int count = 0;
-            for (final Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(in))
-            {
-                anchors.setCertificateEntry("ca" + count++, certificate);
-            }
-            if (0 == count)
-            {
-                throw new IOException(pemFile + " holds no certificate");
-            }
-            final TrustManagerFactory factory = TrustManagerFactory.getInstance(
-                TrustManagerFactory.getDefaultAlgorithm());
-            factory.init(anchors);
-            for (final TrustManager manager : factory.getTrustManagers())
-            {
-                if (manager instanceof X509ExtendedTrustManager extended)
-                {
-                    return new CaFileTrustManager(extended);
-                }
-            }
-            throw new IOException("the JDK offers no X509ExtendedTrustManager");
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            throw new IOException("cannot read the CA certificates in " + pemFile + ": " + ex.getMessage(), ex);
-        }
+        return new CaFileTrustManager(TrustAnchors.fromPemFile(pemFile));
     }
 
     private static String jdkAuthType(final String authType)
