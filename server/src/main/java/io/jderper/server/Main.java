@@ -235,6 +235,7 @@ public final class Main
         {
             LOG.info("shutting down");
             server.close();
+            LOG.info("relay stopped: {}", metrics.summary());
             stun.ifPresent(StunServer::close);
             stopped.countDown();
         }, "jderper-shutdown"));

@@ -143,6 +143,30 @@ public final class RelayMetrics
     }
 
     /**
+     * One line of the main counters under derper's names (spec §4.10, without the {@code derp_} prefix), for the
+     * log when the server stops: enough to tell from a log alone how much was relayed and dropped.
+     *
+     * @return {@code name=value} pairs separated by spaces.
+     */
+    public String summary()
+    {
+        long dropped = 0;
+        for (final LongAdder[] row : packetsDropped)
+        {
+            dropped += row[KIND_DISCO].sum() + row[KIND_OTHER].sum();
+        }
+        return "accepts=" + accepts.sum() + " websocket_accepts=" + websocketAccepts.sum() +
+            " current_connections=" + currentConnections.get() +
+            " packets_received=" + packetsReceived.sum() + " bytes_received=" + bytesReceived.sum() +
+            " packets_sent=" + packetsSent.sum() + " bytes_sent=" + bytesSent.sum() +
+            " packets_dropped=" + dropped +
+            " got_ping=" + gotPing.sum() + " sent_pong=" + sentPong.sum() +
+            " peer_gone_disconnected_frames=" + peerGoneDisconnectedFrames.sum() +
+            " peer_gone_not_here_frames=" + peerGoneNotHereFrames.sum() +
+            " sclient_write_timeouts=" + writeTimeouts.sum();
+    }
+
+    /**
      * @param violation a kind of bad input.
      */
     public void violation(final Violation violation)

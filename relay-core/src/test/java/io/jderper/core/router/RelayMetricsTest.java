@@ -1,0 +1,27 @@
+package io.jderper.core.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class RelayMetricsTest
+{
+    @Test
+    void shouldSummariseRelayedAndDroppedTrafficUnderDerpersNames()
+    {
+        final RelayMetrics metrics = new RelayMetrics();
+        metrics.accepts.add(2);
+        metrics.packetsReceived.add(5);
+        metrics.bytesReceived.add(6_000);
+        metrics.packetsSent.add(4);
+        metrics.bytesSent.add(4_800);
+        metrics.currentConnections.set(2);
+        metrics.dropped(DropReason.UNKNOWN_DEST, true, 100);
+        metrics.dropped(DropReason.QUEUE_HEAD, false, 1_200);
+        metrics.dropped(DropReason.QUEUE_HEAD, false, 1_200);
+
+        assertThat(metrics.summary().split(" ")).contains(
+            "accepts=2", "current_connections=2", "packets_received=5", "bytes_received=6000", "packets_sent=4",
+            "bytes_sent=4800", "packets_dropped=3", "got_ping=0");
+    }
+}
