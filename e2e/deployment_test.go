@@ -225,6 +225,7 @@ func (s *scenario) preAuthKey() string {
 type node struct {
 	name, socket, ip string
 	env              []string
+	daemon           *process
 }
 
 func (s *scenario) startNode(name, key string) *node {
@@ -240,9 +241,11 @@ func (s *scenario) startNode(name, key string) *node {
 	// TS_LOGS_DIR keeps tailscaled's log configuration in the node's
 	// directory instead of the machine's /var/lib/tailscale.
 	n.env = append(append([]string{}, s.env...), "TS_DEBUG_ALWAYS_USE_DERP=true", "TS_LOGS_DIR="+dir)
-	p := s.ns.start(t, name, n.env, fmt.Sprintf("exec tailscaled --tun=userspace-networking --statedir=%s --socket=%s "+
-		"--port=0 --no-logs-no-support", dir, n.socket))
-	waitForFile(t, p, n.socket, startTimeout)
+	n.daemon = s.ns.start(t, name, n.env, fmt.Sprintf("exec tailscaled --tun=userspace-networking --statedir=%s "+
+		"--socket=%s --port=0 --no-logs-no-support", dir, n.socket))
+	if err := n.daemon.await(startTimeout, func() bool { _, err := os.Stat(n.socket); return err == nil }); err != nil {
+		t.Fatalf("no socket %s: %v", n.socket, err)
+	}
 	up := s.substitution(n.socket, map[string]string{"<key>": key}).apply(t, s.steps.command(t, stepNodesUp, "tailscale up"))
 	s.ns.run(t, commandTimeout, n.env, up+" --hostname "+name)
 	n.ip = strings.TrimSpace(s.ns.run(t, commandTimeout, n.env, "tailscale --socket="+n.socket+" ip -4"))
@@ -255,10 +258,8 @@ func (s *scenario) startNode(name, key string) *node {
 // waitForPeer waits until n's network map has peer online: the nodes joined
 // one after the other, and the first learns of the second asynchronously.
 func (n *node) waitForPeer(s *scenario, peer *node) {
-	t := s.t
-	deadline := time.Now().Add(startTimeout)
 	var last string
-	for time.Now().Before(deadline) {
+	if err := n.daemon.await(startTimeout, func() bool {
 		out, err := s.ns.try(commandTimeout, n.env, "tailscale --socket="+n.socket+" status --json")
 		last = out
 		var status struct {
@@ -267,33 +268,17 @@ func (n *node) waitForPeer(s *scenario, peer *node) {
 				Online       bool
 			}
 		}
-		if err == nil && json.Unmarshal([]byte(out), &status) == nil {
-			for _, p := range status.Peer {
-				if p.Online && slices.Contains(p.TailscaleIPs, peer.ip) {
-					return
-				}
+		if err != nil || json.Unmarshal([]byte(out), &status) != nil {
+			return false
+		}
+		for _, p := range status.Peer {
+			if p.Online && slices.Contains(p.TailscaleIPs, peer.ip) {
+				return true
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s has not seen %s (%s) online within %s; last status:\n%s", n.name, peer.name, peer.ip, startTimeout, last)
-}
-
-func waitForFile(t *testing.T, p *process, path string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("%s exited (%v) before creating %s", p.label, p.waitErr, path)
-		case <-time.After(100 * time.Millisecond):
-			if time.Now().After(deadline) {
-				t.Fatalf("%s did not create %s within %s", p.label, path, timeout)
-			}
-		}
+		return false
+	}); err != nil {
+		s.t.Fatalf("%s has not seen %s (%s) online: %v; last status:\n%s", n.name, peer.name, peer.ip, err, last)
 	}
 }
 

@@ -22,7 +22,9 @@ const (
 	// stopTimeout bounds how long a process gets between SIGTERM and SIGKILL.
 	stopTimeout = 15 * time.Second
 	// logTailLines of each process's log are printed when a scenario fails.
-	logTailLines    = 1000
+	logTailLines = 1000
+	// pollInterval is how often a wait for a log line, file or state looks.
+	pollInterval    = 100 * time.Millisecond
 	namespacePrefix = "jderper-e2e-"
 )
 
@@ -204,29 +206,41 @@ func (p *process) tail(lines int) string {
 	return strings.Join(all, "\n")
 }
 
-// waitForLog waits until the process logs a line matching re and returns the
-// submatches; it fails at once if the process exits first.
-func (p *process) waitForLog(t *testing.T, re *regexp.Regexp, timeout time.Duration) []string {
-	t.Helper()
+// await polls cond every pollInterval until it holds, for up to timeout. It
+// gives up at the deadline, or as soon as the process exits (cond is tried
+// once more then: the exit may be what made it true).
+func (p *process) await(timeout time.Duration, cond func() bool) error {
 	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
-	for {
-		if m := re.FindStringSubmatch(p.log()); m != nil {
-			return m
-		}
+	for !cond() {
 		select {
 		case <-p.done:
-			if m := re.FindStringSubmatch(p.log()); m != nil {
-				return m
+			if cond() {
+				return nil
 			}
-			t.Fatalf("%s exited (%v) before logging /%s/", p.label, p.waitErr, re)
+			return fmt.Errorf("%s exited (%v)", p.label, p.waitErr)
 		case <-tick.C:
 			if time.Now().After(deadline) {
-				t.Fatalf("%s did not log /%s/ within %s", p.label, re, timeout)
+				return fmt.Errorf("%s still running after %s", p.label, timeout)
 			}
 		}
 	}
+	return nil
+}
+
+// waitForLog waits until the process logs a line matching re and returns the
+// submatches.
+func (p *process) waitForLog(t *testing.T, re *regexp.Regexp, timeout time.Duration) []string {
+	t.Helper()
+	var m []string
+	if err := p.await(timeout, func() bool {
+		m = re.FindStringSubmatch(p.log())
+		return m != nil
+	}); err != nil {
+		t.Fatalf("no log line /%s/: %v", re, err)
+	}
+	return m
 }
 
 // listen opens a TCP listener inside the namespace: the socket is created on a
