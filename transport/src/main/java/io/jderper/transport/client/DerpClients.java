@@ -1,5 +1,6 @@
 package io.jderper.transport.client;
 
+import io.jderper.tls.TlsBuffers;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.io.IoTransport;
 import io.netty.bootstrap.Bootstrap;
@@ -382,6 +383,7 @@ public final class DerpClients
         // The client's own timer bounds the whole handshake; one timer per connection is enough.
         handler.setHandshakeTimeoutMillis(0);
         final SSLEngine engine = handler.engine();
+        TlsBuffers.preferDirectForConscrypt(ch, engine);
         final SSLParameters parameters = engine.getSSLParameters();
         // SNI is the host name; Go sends none for an IP literal (spec §1.2, §5.4).
         parameters.setServerNames(null == PeerCertificates.ipLiteral(options.host()) ?

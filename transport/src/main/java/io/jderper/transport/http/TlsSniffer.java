@@ -3,6 +3,7 @@ package io.jderper.transport.http;
 import io.jderper.core.protocol.Violation;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.tls.ClientHelloPeek;
+import io.jderper.tls.TlsBuffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -80,6 +81,7 @@ public final class TlsSniffer extends ByteToMessageDecoder
                 }
             }
             final SslHandler tls = context.newHandler(ctx.alloc());
+            TlsBuffers.preferDirectForConscrypt(ctx.channel(), tls.engine());
             ctx.pipeline().replace(this, TLS_HANDLER, tls);
             return;
         }
