@@ -1,6 +1,7 @@
 package io.jderper.transport.client;
 
 import io.jderper.tls.TlsBuffers;
+import io.jderper.tls.TlsEngineRelease;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.io.IoTransport;
 import io.netty.bootstrap.Bootstrap;
@@ -228,6 +229,7 @@ public final class DerpClients
                         final SslHandler handler = sslHandler(ssl, ch, options);
                         handler.setHandshakeTimeoutMillis(options.handshakeTimeoutMs());
                         ch.pipeline().addLast("tls", handler);
+                        ch.pipeline().addLast(TlsEngineRelease.NAME, new TlsEngineRelease(handler.engine()));
                         // The handshake future reports the failure; the exception itself needs no further logging.
                         ch.pipeline().addLast("close-on-error", new io.netty.channel.ChannelInboundHandlerAdapter()
                         {
@@ -367,7 +369,9 @@ public final class DerpClients
                     final ChannelPipeline pipeline = ch.pipeline();
                     if (null != ssl)
                     {
-                        pipeline.addLast("tls", sslHandler(ssl, ch, options));
+                        final SslHandler tls = sslHandler(ssl, ch, options);
+                        pipeline.addLast("tls", tls);
+                        pipeline.addLast(TlsEngineRelease.NAME, new TlsEngineRelease(tls.engine()));
                     }
                     pipeline.addLast("derp-client", client.handler());
                 }

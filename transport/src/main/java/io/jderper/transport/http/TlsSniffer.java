@@ -4,6 +4,7 @@ import io.jderper.core.protocol.Violation;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.tls.ClientHelloPeek;
 import io.jderper.tls.TlsBuffers;
+import io.jderper.tls.TlsEngineRelease;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -83,6 +84,7 @@ public final class TlsSniffer extends ByteToMessageDecoder
             final SslHandler tls = context.newHandler(ctx.alloc());
             TlsBuffers.preferDirectForConscrypt(ctx.channel(), tls.engine());
             ctx.pipeline().replace(this, TLS_HANDLER, tls);
+            ctx.pipeline().addAfter(TLS_HANDLER, TlsEngineRelease.NAME, new TlsEngineRelease(tls.engine()));
             return;
         }
         metrics.violation(Violation.BAD_TRANSPORT);

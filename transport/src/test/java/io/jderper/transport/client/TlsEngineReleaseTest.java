@@ -1,0 +1,111 @@
+package io.jderper.transport.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+import io.jderper.core.key.NodePrivateKey;
+import io.netty.channel.EventLoopGroup;
+import org.agrona.DirectBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Conscrypt holds a pipe pair per TLS connection and frees it with the engine. Both ends of these connections run in
+ * this JVM: when the clients close, every pipe must be gone without waiting for a garbage collection.
+ */
+@Timeout(120)
+class TlsEngineReleaseTest
+{
+    private static final int CLIENTS = 50;
+    private static final long BOUND_SECONDS = 30;
+
+    @TempDir
+    static Path certdir;
+
+    @Test
+    void shouldFreeEveryConscryptEngineWhenTheClientsClose() throws Exception
+    {
+        final CountDownLatch closed = new CountDownLatch(CLIENTS);
+        final DerpClientListener listener = new DerpClientListener()
+        {
+            @Override
+            public void onRecvPacket(final DerpClient client, final DirectBuffer source, final int sourceOffset,
+                final DirectBuffer data, final int dataOffset, final int dataLength)
+            {
+            }
+
+            @Override
+            public void onClosed(final DerpClient client, final Throwable cause)
+            {
+                closed.countDown();
+            }
+        };
+        final EventLoopGroup group = DerpClients.newEventLoopGroup(1);
+        try (ClientTestRelay relay = ClientTestRelay.tls(certdir))
+        {
+            final DerpClients factory = DerpClients.builder(group).build();
+            final long pipesBefore = openPipes();
+            final DerpClient[] clients = new DerpClient[CLIENTS];
+            final CompletableFuture<?>[] ready = new CompletableFuture<?>[CLIENTS];
+            final SecureRandom random = new SecureRandom();
+            for (int i = 0; i < CLIENTS; i++)
+            {
+                clients[i] = factory.open(DerpClientOptions.builder(relay.url(), NodePrivateKey.generate(random))
+                    .trust(relay.pin()).build(), listener);
+                ready[i] = clients[i].ready();
+            }
+            CompletableFuture.allOf(ready).get(BOUND_SECONDS, TimeUnit.SECONDS);
+            // Two ends per connection, a pipe pair (two descriptors) per Conscrypt engine: about 4 per client (a
+            // server end may still be finishing its handshake).
+            assertThat(openPipes() - pipesBefore).as("pipes while connected: Conscrypt on both ends")
+                .isGreaterThanOrEqualTo(3L * CLIENTS);
+
+            for (final DerpClient client : clients)
+            {
+                client.close();
+            }
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).isTrue();
+            // The server's ends close a moment after the clients report theirs: polled, with a deadline.
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOUND_SECONDS);
+            long pipes = openPipes();
+            while (pipes > pipesBefore && System.nanoTime() < deadline)
+            {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+                pipes = openPipes();
+            }
+            assertThat(pipes).as("pipes after every connection closed").isLessThanOrEqualTo(pipesBefore);
+        }
+        finally
+        {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private static long openPipes() throws IOException
+    {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd")))
+        {
+            return fds.filter(fd ->
+            {
+                try
+                {
+                    return Files.readSymbolicLink(fd).toString().startsWith("pipe:");
+                }
+                catch (final IOException ex)
+                {
+                    return false; // closed while listing
+                }
+            }).count();
+        }
+    }
+}
