@@ -126,12 +126,12 @@ func TestReadmeSteps(t *testing.T) {
 		stepNodesKey, stepNodesUp, stepNodesVerify} {
 		steps.step(t, name)
 	}
-	sub := substitution{root: "/tmp/s", headscaleURL: "http://127.0.0.1:8080", socket: "/tmp/s/a.sock",
+	sub := substitution{root: "SCENARIO", headscaleURL: "http://127.0.0.1:8080", socket: "SCENARIO/a.sock",
 		placeholders: map[string]string{"<key>": "K"}}
 	got := sub.apply(t, "tailscale up --login-server https://headscale.example.com --auth-key <key> -c /var/lib/x "+
 		"--path=/etc/y https://derp.example.com/etc/z")
-	want := "tailscale --socket=/tmp/s/a.sock up --login-server http://127.0.0.1:8080 --auth-key K -c /tmp/s/var/lib/x " +
-		"--path=/tmp/s/etc/y https://derp.example.com/etc/z"
+	want := "tailscale --socket=SCENARIO/a.sock up --login-server http://127.0.0.1:8080 --auth-key K -c SCENARIO/var/lib/x " +
+		"--path=SCENARIO/etc/y https://derp.example.com/etc/z"
 	if got != want {
 		t.Errorf("substitution:\n got %s\nwant %s", got, want)
 	}
