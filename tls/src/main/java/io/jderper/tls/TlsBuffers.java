@@ -1,8 +1,8 @@
 package io.jderper.tls;
 
+import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import javax.net.ssl.SSLEngine;
 
@@ -43,135 +43,35 @@ public final class TlsBuffers
     }
 
     /**
-     * Every buffer from the wrapped allocator's direct side.
+     * Every buffer from the wrapped allocator's direct side: Netty's base class routes heap, I/O and plain requests
+     * to the two methods below.
      */
-    static final class DirectOnly implements ByteBufAllocator
+    static final class DirectOnly extends AbstractByteBufAllocator
     {
         private final ByteBufAllocator direct;
 
         DirectOnly(final ByteBufAllocator direct)
         {
+            super(true);
             this.direct = direct;
         }
 
         @Override
-        public ByteBuf buffer()
-        {
-            return direct.directBuffer();
-        }
-
-        @Override
-        public ByteBuf buffer(final int initialCapacity)
-        {
-            return direct.directBuffer(initialCapacity);
-        }
-
-        @Override
-        public ByteBuf buffer(final int initialCapacity, final int maxCapacity)
+        protected ByteBuf newHeapBuffer(final int initialCapacity, final int maxCapacity)
         {
             return direct.directBuffer(initialCapacity, maxCapacity);
         }
 
         @Override
-        public ByteBuf ioBuffer()
-        {
-            return direct.directBuffer();
-        }
-
-        @Override
-        public ByteBuf ioBuffer(final int initialCapacity)
-        {
-            return direct.directBuffer(initialCapacity);
-        }
-
-        @Override
-        public ByteBuf ioBuffer(final int initialCapacity, final int maxCapacity)
+        protected ByteBuf newDirectBuffer(final int initialCapacity, final int maxCapacity)
         {
             return direct.directBuffer(initialCapacity, maxCapacity);
-        }
-
-        @Override
-        public ByteBuf heapBuffer()
-        {
-            return direct.directBuffer();
-        }
-
-        @Override
-        public ByteBuf heapBuffer(final int initialCapacity)
-        {
-            return direct.directBuffer(initialCapacity);
-        }
-
-        @Override
-        public ByteBuf heapBuffer(final int initialCapacity, final int maxCapacity)
-        {
-            return direct.directBuffer(initialCapacity, maxCapacity);
-        }
-
-        @Override
-        public ByteBuf directBuffer()
-        {
-            return direct.directBuffer();
-        }
-
-        @Override
-        public ByteBuf directBuffer(final int initialCapacity)
-        {
-            return direct.directBuffer(initialCapacity);
-        }
-
-        @Override
-        public ByteBuf directBuffer(final int initialCapacity, final int maxCapacity)
-        {
-            return direct.directBuffer(initialCapacity, maxCapacity);
-        }
-
-        @Override
-        public CompositeByteBuf compositeBuffer()
-        {
-            return direct.compositeDirectBuffer();
-        }
-
-        @Override
-        public CompositeByteBuf compositeBuffer(final int maxNumComponents)
-        {
-            return direct.compositeDirectBuffer(maxNumComponents);
-        }
-
-        @Override
-        public CompositeByteBuf compositeHeapBuffer()
-        {
-            return direct.compositeDirectBuffer();
-        }
-
-        @Override
-        public CompositeByteBuf compositeHeapBuffer(final int maxNumComponents)
-        {
-            return direct.compositeDirectBuffer(maxNumComponents);
-        }
-
-        @Override
-        public CompositeByteBuf compositeDirectBuffer()
-        {
-            return direct.compositeDirectBuffer();
-        }
-
-        @Override
-        public CompositeByteBuf compositeDirectBuffer(final int maxNumComponents)
-        {
-            return direct.compositeDirectBuffer(maxNumComponents);
         }
 
         @Override
         public boolean isDirectBufferPooled()
         {
             return direct.isDirectBufferPooled();
-        }
-
-        @Override
-        public int calculateNewCapacity(final int minNewCapacity, final int maxCapacity)
-        {
-            return direct.calculateNewCapacity(minNewCapacity, maxCapacity);
         }
     }
 }
