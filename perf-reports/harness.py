@@ -377,7 +377,7 @@ def cmd_report(work, outdir, root, home, go_bin_cache, java_home):
         "stun": STUN_NOTE,
         "jmh": jmh,
         "aggregates": aggregates,
-        "ratios": ratios(aggregates),
+        "ratios": ratios(aggregates, servers),
         "runs": [{k: v for k, v in r.items()} for r in runs],
         "charts": charts,
     }
@@ -385,18 +385,25 @@ def cmd_report(work, outdir, root, home, go_bin_cache, java_home):
         json.dump(sanitize(doc), f, indent=2, sort_keys=True)
 
 
-def ratios(aggregates):
+def ratio_columns(servers):
+    """(numerator, denominator) pairs shown as ratio columns: jderper, then each jderper TLS-provider variant, over
+    derper; jderper over the baseline."""
+    variants = [s for s in servers if s.startswith("jderper-")]
+    return [("jderper", "derper")] + [(v, "derper") for v in variants] + [("jderper", "baseline")]
+
+
+def ratios(aggregates, servers):
     out = {}
     for sid, per_server in aggregates.items():
-        j = per_server.get("jderper", {})
-        for other in ("derper", "baseline"):
+        for mine, other in ratio_columns(servers):
+            j = per_server.get(mine, {})
             o = per_server.get(other, {})
             for key in j:
                 if key in ("runs", "failed_runs"):
                     continue
                 r = ratio(j.get(key), o.get(key))
                 if r is not None:
-                    out.setdefault(sid, {}).setdefault("jderper/" + other, {})[key] = r
+                    out.setdefault(sid, {}).setdefault(mine + "/" + other, {})[key] = r
     return out
 
 
@@ -500,7 +507,7 @@ def render(env, runs, aggregates, servers, charts, jmh=None):
             f"Other work competed with the servers and the load generator; see the \"rest of the machine\" rows.**")
         add("")
     add("Every value below is the median over the repeats, with the range (min–max) in brackets. Each repeat starts "
-        "every server afresh. Ratios are jderper's median divided by the other server's; the column \"better\" says "
+        "every server afresh. Ratios are the first server's median divided by the second's; the column \"better\" says "
         "which direction is good.")
     add("")
 
@@ -523,19 +530,19 @@ def render(env, runs, aggregates, servers, charts, jmh=None):
             add(f"## {heading}")
             add("")
             present = [s for s in servers if s in per_server]
-            header = "| metric | " + " | ".join(present) + " | jderper/derper | jderper/baseline | better |"
+            columns = ratio_columns(servers)
+            header = ("| metric | " + " | ".join(present) + " | " + " | ".join(f"{a}/{b}" for a, b in columns) +
+                      " | better |")
             add(header)
-            add("|---" * (len(present) + 4) + "|")
+            add("|---" * (len(present) + len(columns) + 2) + "|")
             for key, label, unit, better, scale in metrics:
                 if not any(per_server[s].get(key) for s in present):
                     continue
                 cells = [cell(per_server[s].get(key), scale) for s in present]
-                jd = per_server.get("jderper", {})
-                r1 = ratio(jd.get(key), per_server.get("derper", {}).get(key))
-                r2 = ratio(jd.get(key), per_server.get("baseline", {}).get(key))
+                rs = [ratio(per_server.get(a, {}).get(key), per_server.get(b, {}).get(key)) for a, b in columns]
                 label_unit = f"{label} ({unit})" if unit else label
-                add(f"| {label_unit} | " + " | ".join(cells) +
-                    f" | {fmt(r1) if r1 is not None else '–'} | {fmt(r2) if r2 is not None else '–'} | {better} |")
+                add(f"| {label_unit} | " + " | ".join(cells) + " | " +
+                    " | ".join(fmt(r) if r is not None else '–' for r in rs) + f" | {better} |")
             failed = {s: per_server[s]["failed_runs"] for s in present if per_server[s].get("failed_runs")}
             add("")
             if failed:
@@ -615,7 +622,8 @@ FAIRNESS_NOTES = [
     "connection close: each server handles duplicate connections. jderper logs each one at INFO (hundreds of lines "
     "per churn run), derper logs nothing and the baseline keeps the newest silently.",
     "jderper and the baseline pick their event-loop count from the CPUs they may use (1 when pinned) and run on "
-    "io_uring with Conscrypt (BoringSSL) TLS; derper runs with GOMAXPROCS from the same affinity mask (1) and Go's "
+    "io_uring with OpenSSL TLS (netty-tcnative's BoringSSL; a jderper-<provider> column names another), as does the "
+    "load generator; derper runs with GOMAXPROCS from the same affinity mask (1) and Go's "
     "crypto/tls. The JVMs also run their JIT and GC threads on that one CPU; they are counted in their CPU time. With "
     "one CPU the JVM's ergonomics choose the serial collector (see the table above), as they would on a 1-vCPU VM; "
     "no collector is forced.",
@@ -625,9 +633,9 @@ FAIRNESS_NOTES = [
     "this load generator on this machine, not a competitor.",
     "derper's defaults stay on: TCP keepalive (10 min) and TCP_USER_TIMEOUT (15 s) on every connection, 2 s write "
     "timeout; jderper has the same write timeout and sets neither socket option. None of them fires in these runs.",
-    "With Conscrypt every TLS connection of jderper, the baseline and the load generator holds three descriptors (the "
-    "socket and a pipe pair), derper's one: the idle-client count is capped so that all servers fit the open-file "
-    "limit, and the pipes' kernel memory, like every socket buffer, is outside RSS for all three.",
+    "A TLS connection holds one descriptor, except on Conscrypt (jderper-conscrypt), which adds a pipe pair: when "
+    "that server runs, the idle-client count is capped so that every server fits the open-file limit. The pipes' "
+    "kernel memory, like every socket buffer, is outside RSS.",
     "RSS is what /proc reports, without forcing a garbage collection in any server: a JVM's RSS includes heap it has "
     "touched and not yet returned, Go's includes memory its scavenger has not yet released. No -Xmx is set, so the "
     "JVM sizes its heap from the machine's memory.",

@@ -58,7 +58,7 @@ final class FileLimit
             " file descriptors (" + perConnection + " each" + (tls && conscrypt ? ": Conscrypt adds a pipe pair" : "") +
             "), but the open-file limit is " + limit + ": expect EMFILE after about " +
             (limit - BASE) / perConnection + " connections; raise it (ulimit -n), lower --clients" +
-            (tls && conscrypt ? " or use --tls-provider jdk" : ""));
+            (tls && conscrypt ? " or use --tls-provider openssl" : ""));
     }
 
     /**
@@ -138,6 +138,6 @@ final class FileLimit
             connected +
             " connections made and " + errors + " errors; the open-file limit is " + limit + " and each connection " +
             "takes " + perConnection + (conscrypt ? " (socket + Conscrypt pipe pair)" : "") +
-            ": raise it with ulimit -n" + (conscrypt ? ", use --tls-provider jdk" : "") + " or lower --clients";
+            ": raise it with ulimit -n" + (conscrypt ? ", use --tls-provider openssl" : "") + " or lower --clients";
     }
 }

@@ -27,6 +27,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+
+import io.jderper.tls.TlsProvider;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
@@ -182,10 +184,11 @@ public final class LoadGen implements Callable<Integer>
         description = "Wait this long after the scenario for packets in flight (default: ${DEFAULT-VALUE}).")
     private Duration drain;
 
-    @Option(names = "--tls-provider", defaultValue = "auto", paramLabel = "auto|conscrypt|jdk",
-        description = {"TLS for the clients: auto, conscrypt or jdk (default: ${DEFAULT-VALUE}).",
-            "Conscrypt opens a pipe pair per connection (3 file descriptors a client, the JDK 1): auto takes " +
-                "Conscrypt if it loads and every client fits in the open-file limit, else the JDK."})
+    @Option(names = "--tls-provider", defaultValue = "auto", paramLabel = "auto|conscrypt|openssl|jdk",
+        description = {"TLS for the clients: auto, conscrypt, openssl or jdk (default: ${DEFAULT-VALUE}).",
+            "auto takes OpenSSL (netty-tcnative) if it loads, else Conscrypt, else the JDK's. Conscrypt opens a " +
+                "pipe pair per connection (3 file descriptors a client, the others 1): auto leaves it for the JDK " +
+                "when the clients would not fit in the open-file limit."})
     private String tlsProvider;
 
     @Option(names = "--handshake-timeout", defaultValue = "10s", converter = Durations.class, paramLabel = "TIME",
@@ -319,9 +322,9 @@ public final class LoadGen implements Callable<Integer>
             throw bad("--out=" + dir + " exists and is not a directory");
         }
         final String provider = tlsProvider.trim().toLowerCase(Locale.ROOT);
-        if (!List.of("auto", "conscrypt", "jdk").contains(provider))
+        if (!TlsProvider.NAMES.contains(provider))
         {
-            throw bad("--tls-provider=" + tlsProvider + ", want auto, conscrypt or jdk");
+            throw bad("--tls-provider=" + tlsProvider + ", want one of " + TlsProvider.NAMES);
         }
         final boolean lossless = (long)window * (Scenario.FANIN == scenario ? faninSenders : 1) <=
             LoadSettings.RELAY_QUEUE_DEPTH;

@@ -133,28 +133,26 @@ final class LoadRun implements Swarm
         {
             progress = display;
             final DerpClients.Builder builder = DerpClients.builder(group);
-            if ("jdk".equals(settings.tlsProvider()))
+            TlsProvider tls;
+            try
             {
-                builder.tlsProvider(TlsProvider.jdk());
+                tls = TlsProvider.named(settings.tlsProvider());
             }
-            else if ("conscrypt".equals(settings.tlsProvider()))
+            catch (final IllegalStateException ex)
             {
-                final TlsProvider detected = TlsProvider.detect();
-                if (!detected.isConscrypt())
-                {
-                    return RunResult.failure("--tls-provider=conscrypt: Conscrypt does not load on this machine");
-                }
-                builder.tlsProvider(detected);
+                return RunResult.failure("--tls-provider=" + settings.tlsProvider() + ": " + ex.getMessage());
             }
-            else if (settings.url().getScheme().equalsIgnoreCase("https") && !fileLimit.fitsConscrypt(settings))
+            if ("auto".equals(settings.tlsProvider()) && tls.isConscrypt() &&
+                settings.url().getScheme().equalsIgnoreCase("https") && !fileLimit.fitsConscrypt(settings))
             {
-                // auto: Conscrypt's pipe pair per connection would run the process out of descriptors.
-                builder.tlsProvider(TlsProvider.jdk());
+                // auto fell back to Conscrypt, whose pipe pair per connection would run the process out of descriptors.
+                tls = TlsProvider.jdk();
                 display.println("loadgen: TLS on the JDK provider: " + settings.clients() + " Conscrypt clients " +
                     "would need about " + (settings.clients() * OpenFileLimit.PER_CONSCRYPT_CONNECTION + OpenFileLimit.BASE) +
                     " file descriptors, over the open-file limit of " + fileLimit.limit() +
                     " (--tls-provider conscrypt insists)");
             }
+            builder.tlsProvider(tls);
             clients = builder.build();
             transportName = clients.transportName();
             tlsProvider = clients.tlsProvider().toString();

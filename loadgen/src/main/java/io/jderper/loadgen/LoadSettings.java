@@ -39,7 +39,7 @@ import java.util.List;
  * @param drain              how long to wait for packets in flight after the scenario.
  * @param pingInterval       idle: how often each client Pings the server (one Ping in flight at most); zero: never.
  * @param handshakeTimeout   bound on one connect and handshake.
- * @param tlsProvider        auto, conscrypt or jdk.
+ * @param tlsProvider        auto, conscrypt, openssl or jdk.
  * @param stunServer         stun: where the binding requests go; null for the DERP scenarios.
  * @param stunTimeout        stun: how long a request may go unanswered before it counts as lost.
  */

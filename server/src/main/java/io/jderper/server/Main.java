@@ -373,21 +373,15 @@ public final class Main
 
     private static TlsProvider tlsProvider(final String choice)
     {
-        return switch (choice)
+        try
         {
-            case "jdk" -> TlsProvider.jdk();
-            case "conscrypt" ->
-            {
-                final TlsProvider detected = TlsProvider.detect();
-                if (!detected.isConscrypt())
-                {
-                    throw new StartupException("-tls-provider conscrypt: Conscrypt does not load on this machine " +
-                        "(see the log line above); use -tls-provider auto or jdk");
-                }
-                yield detected;
-            }
-            default -> TlsProvider.detect();
-        };
+            return TlsProvider.named(choice);
+        }
+        catch (final IllegalStateException ex)
+        {
+            throw new StartupException("-tls-provider " + choice + ": " + ex.getMessage() +
+                "; use -tls-provider auto or jdk");
+        }
     }
 
     /** Says how many TLS clients the open-file limit allows, since Conscrypt takes three descriptors each. */
@@ -403,7 +397,7 @@ public final class Main
         final long capacity = OpenFileLimit.connectionsWithin(limit, perConnection);
         LOG.info("open-file limit {}: room for about {} TLS clients ({} descriptor{} each{})", limit, capacity,
             perConnection, perConnection == 1 ? "" : "s",
-            provider.isConscrypt() ? ", Conscrypt; -tls-provider jdk takes 1" : "");
+            provider.isConscrypt() ? ", Conscrypt; -tls-provider openssl takes 1" : "");
     }
 
     private static SslContext tlsContext(final TlsProvider provider, final CertificateStore certificates,

@@ -3,20 +3,22 @@ package io.jderper.tls;
 import java.security.cert.X509Certificate;
 import java.util.List;
 
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.X509ExtendedKeyManager;
 
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.OpenSslCachingX509KeyManagerFactory;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
 
 /**
  * Builds the Netty {@link SslContext} for the relay's TLS listener.
  * <ul>
- *   <li>Netty's JDK engine path with the chosen JSSE provider: this is how Conscrypt runs under Netty without
- *       netty-tcnative.</li>
+ *   <li>The engine of the chosen {@link TlsProvider}: Netty's JDK engine path for a JSSE provider (this is how
+ *       Conscrypt runs under Netty), or Netty's native engine for OpenSSL.</li>
  *   <li>TLS 1.3 and 1.2 only; derper's minimum is 1.2 and fast start needs 1.3 (spec §1.4, §1.5).</li>
  *   <li>ALPN selects only {@code http/1.1}: DERP upgrades only over HTTP/1.1, and derper's manual mode dropped
  *       {@code h2} after HTTP/2-speaking proxies broke clients (spec §1.5). A client offering no ALPN, or only
@@ -55,6 +57,9 @@ public final class ServerTlsContexts
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
+    /** Native key materials OpenSSL keeps, a few more than the certificates a key manager remembers. */
+    private static final int CACHED_KEY_MATERIALS = 16;
+
     private ServerTlsContexts()
     {
     }
@@ -82,12 +87,23 @@ public final class ServerTlsContexts
     public static SslContext create(final TlsProvider tlsProvider, final X509ExtendedKeyManager keyManager)
         throws SSLException
     {
-        // No applicationProtocolConfig here: see Http11OnlyAlpn for why ALPN is set on each engine instead.
-        return new Http11OnlyAlpn(SslContextBuilder.forServer(new KeyManagerFactoryWrapper(keyManager))
-            .sslProvider(SslProvider.JDK)
-            .sslContextProvider(tlsProvider.provider())
+        final KeyManagerFactory keys = tlsProvider.isOpenSsl() ?
+            // Without the caching factory Netty converts the chain and key to native form on every handshake. An
+            // alias names one prepared certificate for good, so caching by alias is exact; aliases the key manager
+            // has forgotten are evicted when the cache is full.
+            new OpenSslCachingX509KeyManagerFactory(new KeyManagerFactoryWrapper(keyManager), CACHED_KEY_MATERIALS) :
+            new KeyManagerFactoryWrapper(keyManager);
+        final SslContextBuilder builder = tlsProvider.configure(SslContextBuilder.forServer(keys))
             .protocols(PROTOCOLS)
-            .ciphers(CIPHER_SUITES, SupportedCipherSuiteFilter.INSTANCE)
-            .build());
+            .ciphers(CIPHER_SUITES, SupportedCipherSuiteFilter.INSTANCE);
+        if (tlsProvider.isOpenSsl())
+        {
+            // Netty's native engine has no per-engine selector, and its own ALPN path handles "no ALPN" correctly.
+            return builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ALPN_PROTOCOL)).build();
+        }
+        // No applicationProtocolConfig for JSSE engines: see Http11OnlyAlpn for why ALPN is set on each engine.
+        return new Http11OnlyAlpn(builder.build());
     }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Real handshakes over loopback between the JDK's TLS client and a Netty server using the production context, run
- * once on Conscrypt and once on the JDK provider.
+ * on Conscrypt, OpenSSL (netty-tcnative) and the JDK provider.
  */
 @Timeout(60)
 class ServerTlsContextsTest
@@ -36,7 +36,7 @@ class ServerTlsContextsTest
 
     static Stream<TlsProvider> providers()
     {
-        return Stream.of(TlsProvider.detect(), TlsProvider.jdk());
+        return Stream.of(TlsProvider.openSsl(), TlsProvider.conscrypt(), TlsProvider.jdk());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -110,8 +110,7 @@ class ServerTlsContextsTest
     void shouldRefuseStaticRsaKeyExchange(final TlsProvider provider) throws Exception
     {
         // The JDK's client no longer offers TLS_RSA_* suites at all, so a BoringSSL (Conscrypt) client asks.
-        final TlsProvider client = TlsProvider.detect();
-        org.junit.jupiter.api.Assumptions.assumeTrue(client.isConscrypt(), "needs Conscrypt as the client");
+        final TlsProvider client = TlsProvider.conscrypt();
         final ServerCertificate certificate = TestCertificates.selfSignedRsaDns(DNS_HOSTNAME);
         try (LoopbackTlsServer server = dnsServer(provider, certificate))
         {

@@ -16,7 +16,7 @@ class TlsBuffersTest
     @Test
     void shouldHandConscryptChannelsDirectBuffersWhereHeapOnesAreAskedFor() throws Exception
     {
-        final TlsProvider conscrypt = TlsProvider.detect();
+        final TlsProvider conscrypt = TlsProvider.conscrypt();
         assertThat(conscrypt.isConscrypt()).as("Conscrypt loads on this machine").isTrue();
         final EmbeddedChannel channel = channelWith(PooledByteBufAllocator.DEFAULT);
 
@@ -37,7 +37,7 @@ class TlsBuffersTest
     void shouldWrapTheAllocatorOnlyOnce() throws Exception
     {
         final EmbeddedChannel channel = channelWith(PooledByteBufAllocator.DEFAULT);
-        final SSLEngine engine = engine(TlsProvider.detect());
+        final SSLEngine engine = engine(TlsProvider.conscrypt());
 
         TlsBuffers.preferDirectForConscrypt(channel, engine);
         final ByteBufAllocator first = channel.alloc();

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+
+import io.jderper.tls.TlsProvider;
 import java.util.Map;
 import java.util.Optional;
 
@@ -34,7 +36,7 @@ import java.util.Optional;
  * @param derpMapJson      {@code -derp-map-json} (jderper's own): serve the DERP map at {@code /derp-map.json}.
  * @param acme             the {@code -acme-*} flags.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
- * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt or jdk.
+ * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt, openssl or jdk.
  * @param warnings         things worth a startup warning (defaults we do not act on).
  */
 public record DerperOptions(
@@ -62,11 +64,12 @@ public record DerperOptions(
     List<String> warnings)
 {
     /** TLS engines {@code -tls-provider} accepts; auto is Conscrypt when its native library loads, else the JDK. */
-    public static final List<String> TLS_PROVIDERS = List.of("auto", "conscrypt", "jdk");
+    public static final List<String> TLS_PROVIDERS = TlsProvider.NAMES;
 
     /** Flags derper does not have, with what they do. */
     private static final Map<String, String> JDERPER_ONLY = Map.of(
-        "tls-provider", "auto|conscrypt|jdk: the TLS engine; Conscrypt takes 3 file descriptors per connection",
+        "tls-provider", "auto|conscrypt|openssl|jdk: the TLS engine; Conscrypt takes 3 file descriptors per " +
+            "connection",
         "stun-any-client", "also answer STUN binding requests from non-Tailscale clients (derper answers only " +
             "Tailscale's)",
         "region-id", "DERP map region ID of this server (default 900; 900-999 are for your own DERPs)",

@@ -258,25 +258,25 @@ class DerperOptionsTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"auto", "conscrypt", "jdk"})
+    @ValueSource(strings = {"auto", "conscrypt", "openssl", "jdk"})
     void shouldAcceptEachTlsProvider(final String provider)
     {
         assertThat(parse("-tls-provider", provider).tlsProvider()).isEqualTo(provider);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"openssl", "", "JDK"})
+    @ValueSource(strings = {"boringssl", "", "JDK"})
     void shouldRefuseAnUnknownTlsProvider(final String provider)
     {
         assertThatThrownBy(() -> parse("-tls-provider", provider))
             .isInstanceOf(GoFlags.FlagException.class)
-            .hasMessage("-tls-provider must be one of [auto, conscrypt, jdk], got \"" + provider + "\"");
+            .hasMessage("-tls-provider must be one of [auto, conscrypt, openssl, jdk], got \"" + provider + "\"");
     }
 
     @Test
     void shouldMarkJderpersOwnFlagsInTheUsage()
     {
-        assertThat(DerperOptions.usage()).contains("-tls-provider\t(jderper only) auto|conscrypt|jdk");
+        assertThat(DerperOptions.usage()).contains("-tls-provider\t(jderper only) auto|conscrypt|openssl|jdk");
     }
 
     @Test

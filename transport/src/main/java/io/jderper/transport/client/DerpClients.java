@@ -26,7 +26,6 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import javax.net.ssl.SNIHostName;
@@ -413,9 +412,7 @@ public final class DerpClients
 
     private SslContext newSslContext(final DerpTrust trust) throws SSLException
     {
-        final SslContextBuilder builder = SslContextBuilder.forClient()
-            .sslProvider(SslProvider.JDK)
-            .sslContextProvider(tlsProvider.provider())
+        final SslContextBuilder builder = tlsProvider.configure(SslContextBuilder.forClient())
             .protocols(TLS_PROTOCOLS);
         switch (trust.kind())
         {

@@ -38,7 +38,7 @@ final class ClientTestRelay implements AutoCloseable
     final Path certificateFile;
     final RelayServer server;
 
-    private ClientTestRelay(final Path certdir, final byte[] meshKey) throws Exception
+    private ClientTestRelay(final Path certdir, final byte[] meshKey, final TlsProvider tlsProvider) throws Exception
     {
         final SecureRandom random = new SecureRandom();
         serverKey = NodePrivateKey.generate(random);
@@ -48,7 +48,7 @@ final class ClientTestRelay implements AutoCloseable
             certificate = ManualCertificates.load(certdir, HOST);
             certificateFile = certdir.resolve(ManualCertificates.fileBaseName(HOST) +
                 ManualCertificates.CERTIFICATE_SUFFIX);
-            tls = Optional.of(ServerTlsContexts.create(TlsProvider.detect(),
+            tls = Optional.of(ServerTlsContexts.create(tlsProvider,
                 ManualCertificates.store(certificate, HOST), MetaCertificate.create(serverKey.publicKey().toHex())));
         }
         else
@@ -65,17 +65,22 @@ final class ClientTestRelay implements AutoCloseable
 
     static ClientTestRelay tls(final Path certdir) throws Exception
     {
-        return new ClientTestRelay(certdir, null);
+        return new ClientTestRelay(certdir, null, TlsProvider.detect());
+    }
+
+    static ClientTestRelay tls(final Path certdir, final TlsProvider tlsProvider) throws Exception
+    {
+        return new ClientTestRelay(certdir, null, tlsProvider);
     }
 
     static ClientTestRelay tlsWithMeshKey(final Path certdir, final byte[] meshKey) throws Exception
     {
-        return new ClientTestRelay(certdir, meshKey);
+        return new ClientTestRelay(certdir, meshKey, TlsProvider.detect());
     }
 
     static ClientTestRelay plain() throws Exception
     {
-        return new ClientTestRelay(null, null);
+        return new ClientTestRelay(null, null, TlsProvider.detect());
     }
 
     URI url()

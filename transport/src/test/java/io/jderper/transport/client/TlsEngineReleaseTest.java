@@ -13,6 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import io.jderper.core.key.NodePrivateKey;
+import io.jderper.tls.TlsProvider;
 import io.netty.channel.EventLoopGroup;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.Test;
@@ -51,9 +52,9 @@ class TlsEngineReleaseTest
             }
         };
         final EventLoopGroup group = DerpClients.newEventLoopGroup(1);
-        try (ClientTestRelay relay = ClientTestRelay.tls(certdir))
+        try (ClientTestRelay relay = ClientTestRelay.tls(certdir, TlsProvider.conscrypt()))
         {
-            final DerpClients factory = DerpClients.builder(group).build();
+            final DerpClients factory = DerpClients.builder(group).tlsProvider(TlsProvider.conscrypt()).build();
             final long pipesBefore = openPipes();
             final DerpClient[] clients = new DerpClient[CLIENTS];
             final CompletableFuture<?>[] ready = new CompletableFuture<?>[CLIENTS];
