@@ -14,6 +14,8 @@ import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.RelayServer;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,13 +33,14 @@ final class TestRelay implements AutoCloseable
     final RelayMetrics metrics = new RelayMetrics();
     final ServerCertificate certificate;
     final RelayServer server;
+    private final SslContext tls;
 
     TestRelay(final Path certdir) throws Exception
     {
         final SecureRandom random = new SecureRandom();
         final NodePrivateKey key = NodePrivateKey.generate(random);
         certificate = ManualCertificates.load(certdir, HOST);
-        final var tls = ServerTlsContexts.create(TlsProvider.detect(), ManualCertificates.store(certificate, HOST),
+        tls = ServerTlsContexts.create(TlsProvider.detect(), ManualCertificates.store(certificate, HOST),
             MetaCertificate.create(key.publicKey().toHex()));
         final ServerHandshake handshake = new ServerHandshake(key, Optional.empty(), random);
         final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
@@ -60,5 +63,6 @@ final class TestRelay implements AutoCloseable
     public void close()
     {
         server.close();
+        ReferenceCountUtil.release(tls);
     }
 }

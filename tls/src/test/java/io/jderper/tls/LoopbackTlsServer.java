@@ -17,11 +17,17 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.GlobalEventExecutor;
 
 /**
  * A Netty TLS server on a loopback port, using the production {@link SslContext} exactly as the relay will: one
- * {@code SslHandler} per connection. It records each connection's handshake outcome and otherwise stays silent.
+ * {@code SslHandler} per connection. It records each connection's handshake outcome and otherwise stays silent. It
+ * owns the context: closing the server closes every connection and releases the context (OpenSSL's is reference
+ * counted).
  */
 final class LoopbackTlsServer implements AutoCloseable
 {
@@ -29,10 +35,13 @@ final class LoopbackTlsServer implements AutoCloseable
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final BlockingQueue<SslHandshakeCompletionEvent> handshakes = new LinkedBlockingQueue<>();
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final SslContext sslContext;
     private final Channel serverChannel;
 
     LoopbackTlsServer(final SslContext sslContext)
     {
+        this.sslContext = sslContext;
         serverChannel = new ServerBootstrap()
             .group(group)
             .channel(NioServerSocketChannel.class)
@@ -41,6 +50,7 @@ final class LoopbackTlsServer implements AutoCloseable
                 @Override
                 protected void initChannel(final SocketChannel channel)
                 {
+                    connections.add(channel);
                     channel.pipeline().addLast(sslContext.newHandler(channel.alloc()), new HandshakeRecorder());
                 }
             })
@@ -71,7 +81,9 @@ final class LoopbackTlsServer implements AutoCloseable
     public void close()
     {
         serverChannel.close().syncUninterruptibly();
+        connections.close().awaitUninterruptibly(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         group.shutdownGracefully(0, TIMEOUT_SECONDS, TimeUnit.SECONDS).syncUninterruptibly();
+        ReferenceCountUtil.release(sslContext);
     }
 
     private final class HandshakeRecorder extends ChannelInboundHandlerAdapter

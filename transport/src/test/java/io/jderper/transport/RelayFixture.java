@@ -14,6 +14,7 @@ import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,13 +31,14 @@ final class RelayFixture implements AutoCloseable
 {
     final RelayMetrics metrics = new RelayMetrics();
     final RelayServer server;
+    private final SslContext tls;
 
     RelayFixture(final Path certdir, final RelayConfig config) throws Exception
     {
         final SecureRandom random = new SecureRandom();
         final NodePrivateKey key = NodePrivateKey.generate(random);
         final ServerCertificate certificate = ManualCertificates.load(certdir, "127.0.0.1");
-        final SslContext tls = ServerTlsContexts.create(TlsProvider.detect(),
+        tls = ServerTlsContexts.create(TlsProvider.detect(),
             ManualCertificates.store(certificate, "127.0.0.1"), MetaCertificate.create(key.publicKey().toHex()));
         final ServerHandshake handshake = new ServerHandshake(key, Optional.empty(), random);
         final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL, config, metrics);
@@ -76,5 +78,6 @@ final class RelayFixture implements AutoCloseable
     public void close()
     {
         server.close();
+        ReferenceCountUtil.release(tls);
     }
 }

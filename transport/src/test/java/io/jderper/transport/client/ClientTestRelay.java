@@ -16,6 +16,7 @@ import io.jderper.tls.TlsProvider;
 import io.jderper.transport.RelayServer;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,18 +38,19 @@ final class ClientTestRelay implements AutoCloseable
     final ServerCertificate certificate;
     final Path certificateFile;
     final RelayServer server;
+    private final Optional<SslContext> tls;
 
     private ClientTestRelay(final Path certdir, final byte[] meshKey, final TlsProvider tlsProvider) throws Exception
     {
         final SecureRandom random = new SecureRandom();
         serverKey = NodePrivateKey.generate(random);
-        Optional<SslContext> tls = Optional.empty();
+        Optional<SslContext> context = Optional.empty();
         if (null != certdir)
         {
             certificate = ManualCertificates.load(certdir, HOST);
             certificateFile = certdir.resolve(ManualCertificates.fileBaseName(HOST) +
                 ManualCertificates.CERTIFICATE_SUFFIX);
-            tls = Optional.of(ServerTlsContexts.create(tlsProvider,
+            context = Optional.of(ServerTlsContexts.create(tlsProvider,
                 ManualCertificates.store(certificate, HOST), MetaCertificate.create(serverKey.publicKey().toHex())));
         }
         else
@@ -56,6 +58,7 @@ final class ClientTestRelay implements AutoCloseable
             certificate = null;
             certificateFile = null;
         }
+        tls = context;
         final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.ofNullable(meshKey), random);
         final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
             RelayConfig.defaults(ProtocolLimits.DEFAULT_WRITE_TIMEOUT_MS), metrics);
@@ -103,5 +106,6 @@ final class ClientTestRelay implements AutoCloseable
     public void close()
     {
         server.close();
+        tls.ifPresent(ReferenceCountUtil::release);
     }
 }
