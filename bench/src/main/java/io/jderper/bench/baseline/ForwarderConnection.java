@@ -272,7 +272,7 @@ final class ForwarderConnection extends ChannelInboundHandlerAdapter
         final ServerHandshake handshake = server.handshake();
         final ServerHandshake.AuthenticatedClient client =
             handshake.openClientInfo(FrameType.CLIENT_INFO, new UnsafeBuffer(payload), 0, length);
-        final byte[] serverInfo = handshake.serverInfoFrame(client.key());
+        final byte[] serverInfo = client.serverInfoFrame();
         ctx.writeAndFlush(ctx.alloc().buffer(serverInfo.length).writeBytes(serverInfo), ctx.voidPromise());
         key = PeerKey.copyOf(client.key().toBytes());
         state = STATE_READY;

@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The server's per-connection handshake cost: {@link ServerHandshake#openClientInfo} on a real ClientInfo frame
- * (key checks, NaCl box open, JSON decode), and {@link ServerHandshake#serverInfoFrame} (NaCl box seal). Allocation
+ * (key checks, one X25519 shared key, NaCl box open, JSON decode, and the ServerInfo box sealed with the same key),
+ * and {@link ServerHandshake#serverInfoFrame} (a ServerInfo box sealed on its own, with its own X25519). Allocation
  * is expected here and only reported.
  */
 @State(Scope.Thread)

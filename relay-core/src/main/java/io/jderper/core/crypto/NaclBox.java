@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * NaCl {@code crypto_box} (Curve25519, XSalsa20, Poly1305) in the wire form Tailscale uses:
  * {@code nonce(24) || tag(16) || ciphertext} (spec §3.2). Runs once per connection in each direction,
- * so plain BouncyCastle objects are fine here.
+ * so plain BouncyCastle objects are fine here; a handshake that opens and seals with the same peer computes the
+ * {@link #sharedKey} once.
  */
 public final class NaclBox
 {
@@ -44,9 +45,30 @@ public final class NaclBox
     public static byte[] seal(
         final NodePrivateKey sender, final byte[] recipientPublic, final byte[] plaintext, final SecureRandom random)
     {
+        final byte[] boxKey = sharedKey(sender, recipientPublic, 0);
+        try
+        {
+            return seal(boxKey, plaintext, random);
+        }
+        finally
+        {
+            Arrays.fill(boxKey, (byte)0);
+        }
+    }
+
+    /**
+     * Seals with a key from {@link #sharedKey}: the same box as {@link #seal(NodePrivateKey, byte[], byte[],
+     * SecureRandom)} without a second X25519 multiplication when one handshake opens and seals with the same peer.
+     *
+     * @param boxKey    32-byte key from {@link #sharedKey}.
+     * @param plaintext bytes to seal.
+     * @param random    nonce source.
+     * @return nonce || tag || ciphertext.
+     */
+    public static byte[] seal(final byte[] boxKey, final byte[] plaintext, final SecureRandom random)
+    {
         final byte[] nonce = new byte[NONCE_LENGTH];
         random.nextBytes(nonce);
-        final byte[] boxKey = boxKey(sender, recipientPublic, 0);
         final byte[] out = new byte[OVERHEAD + plaintext.length];
         System.arraycopy(nonce, 0, out, 0, NONCE_LENGTH);
         final byte[] polyKey = new byte[32];
@@ -54,7 +76,6 @@ public final class NaclBox
         cipher.processBytes(polyKey, 0, 32, polyKey, 0);
         cipher.processBytes(plaintext, 0, plaintext.length, out, OVERHEAD);
         mac(polyKey, out, OVERHEAD, plaintext.length, out, NONCE_LENGTH);
-        Arrays.fill(boxKey, (byte)0);
         Arrays.fill(polyKey, (byte)0);
         return out;
     }
@@ -82,8 +103,33 @@ public final class NaclBox
         {
             return Optional.empty();
         }
+        final byte[] boxKey = sharedKey(recipient, senderPublic, senderPublicOffset);
+        try
+        {
+            return open(boxKey, box, boxOffset, boxLength);
+        }
+        finally
+        {
+            Arrays.fill(boxKey, (byte)0);
+        }
+    }
+
+    /**
+     * Opens with a key from {@link #sharedKey}.
+     *
+     * @param boxKey    32-byte key from {@link #sharedKey}.
+     * @param box       array holding nonce || tag || ciphertext.
+     * @param boxOffset where the box starts.
+     * @param boxLength bytes in the box.
+     * @return the plaintext, or empty if the box is too short or does not authenticate.
+     */
+    public static Optional<byte[]> open(final byte[] boxKey, final byte[] box, final int boxOffset, final int boxLength)
+    {
+        if (boxLength < OVERHEAD)
+        {
+            return Optional.empty();
+        }
         final byte[] nonce = Arrays.copyOfRange(box, boxOffset, boxOffset + NONCE_LENGTH);
-        final byte[] boxKey = boxKey(recipient, senderPublic, senderPublicOffset);
         final XSalsa20Engine cipher = cipher(boxKey, nonce);
         final byte[] polyKey = new byte[32];
         cipher.processBytes(polyKey, 0, 32, polyKey, 0);
@@ -92,7 +138,6 @@ public final class NaclBox
         mac(polyKey, box, boxOffset + OVERHEAD, cipherLength, expectedTag, 0);
         final boolean authentic = Arrays.constantTimeAreEqual(
             TAG_LENGTH, expectedTag, 0, box, boxOffset + NONCE_LENGTH);
-        Arrays.fill(boxKey, (byte)0);
         Arrays.fill(polyKey, (byte)0);
         if (!authentic)
         {
@@ -101,6 +146,24 @@ public final class NaclBox
         final byte[] plaintext = new byte[cipherLength];
         cipher.processBytes(box, boxOffset + OVERHEAD, cipherLength, plaintext, 0);
         return Optional.of(plaintext);
+    }
+
+    /**
+     * {@code crypto_box_beforenm}: the symmetric key both directions between two keys use, HSalsa20 of their X25519
+     * shared secret. The X25519 multiplication is most of a box's cost; wipe the key when done with it.
+     *
+     * @param self       this side's private key.
+     * @param peerPublic array holding the peer's 32-byte public key.
+     * @param peerOffset where that key starts.
+     * @return a new 32-byte key.
+     */
+    public static byte[] sharedKey(final NodePrivateKey self, final byte[] peerPublic, final int peerOffset)
+    {
+        final byte[] shared = new byte[32];
+        self.sharedSecret(peerPublic, peerOffset, shared);
+        final byte[] key = hsalsa20(shared);
+        Arrays.fill(shared, (byte)0);
+        return key;
     }
 
     private static XSalsa20Engine cipher(final byte[] boxKey, final byte[] nonce)
@@ -117,18 +180,6 @@ public final class NaclBox
         poly.init(new KeyParameter(polyKey));
         poly.update(data, offset, length);
         poly.doFinal(out, outOffset);
-    }
-
-    /**
-     * {@code crypto_box_beforenm}: HSalsa20 of the X25519 shared secret with a zero input block.
-     */
-    private static byte[] boxKey(final NodePrivateKey self, final byte[] peerPublic, final int peerOffset)
-    {
-        final byte[] shared = new byte[32];
-        self.sharedSecret(peerPublic, peerOffset, shared);
-        final byte[] key = hsalsa20(shared);
-        Arrays.fill(shared, (byte)0);
-        return key;
     }
 
     private static byte[] hsalsa20(final byte[] key)

@@ -15,6 +15,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -91,12 +92,22 @@ public final class ServerHandshake
         {
             throw new ProtocolException(Violation.CLIENT_INFO_ZERO_KEY, "ClientInfo from the all-zero key");
         }
-        final byte[] json = NaclBox.open(
-            serverKey, frame, 0, frame, ProtocolLimits.KEY_LENGTH, length - ProtocolLimits.KEY_LENGTH)
-            .orElseThrow(() -> new ProtocolException(Violation.CLIENT_INFO_BOX,
-                "ClientInfo box from " + clientKey.toShortString() + " does not open"));
-        final ClientInfo info = ClientInfoCodec.decode(json);
-        return new AuthenticatedClient(clientKey, info, isMeshPrivileged(info));
+        // One X25519 multiplication for both boxes of the handshake: the ClientInfo opened here and the ServerInfo
+        // sealed to the same key (it waits in AuthenticatedClient for admission; it is ciphertext, not a secret).
+        final byte[] boxKey = NaclBox.sharedKey(serverKey, frame, 0);
+        try
+        {
+            final byte[] json = NaclBox.open(boxKey, frame, ProtocolLimits.KEY_LENGTH, length - ProtocolLimits.KEY_LENGTH)
+                .orElseThrow(() -> new ProtocolException(Violation.CLIENT_INFO_BOX,
+                    "ClientInfo box from " + clientKey.toShortString() + " does not open"));
+            final ClientInfo info = ClientInfoCodec.decode(json);
+            return new AuthenticatedClient(clientKey, info, isMeshPrivileged(info),
+                serverInfoFrame(NaclBox.seal(boxKey, SERVER_INFO_JSON, random)));
+        }
+        finally
+        {
+            Arrays.fill(boxKey, (byte)0);
+        }
     }
 
     /**
@@ -105,7 +116,11 @@ public final class ServerHandshake
      */
     public byte[] serverInfoFrame(final NodePublicKey client)
     {
-        final byte[] box = NaclBox.seal(serverKey, client.toBytes(), SERVER_INFO_JSON, random);
+        return serverInfoFrame(NaclBox.seal(serverKey, client.toBytes(), SERVER_INFO_JSON, random));
+    }
+
+    private static byte[] serverInfoFrame(final byte[] box)
+    {
         final byte[] frame = new byte[FrameHeader.LENGTH + box.length];
         final UnsafeBuffer buffer = new UnsafeBuffer(frame);
         FrameHeader.write(buffer, 0, FrameType.SERVER_INFO, box.length);
@@ -135,8 +150,10 @@ public final class ServerHandshake
      * @param key            the client's node public key.
      * @param info           what it said about itself.
      * @param meshPrivileged whether it presented this server's mesh key.
+     * @param serverInfoFrame the whole ServerInfo frame sealed to this client, to send once it is admitted.
      */
-    public record AuthenticatedClient(NodePublicKey key, ClientInfo info, boolean meshPrivileged)
+    public record AuthenticatedClient(NodePublicKey key, ClientInfo info, boolean meshPrivileged,
+        byte[] serverInfoFrame)
     {
     }
 }

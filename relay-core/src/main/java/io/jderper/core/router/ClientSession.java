@@ -66,6 +66,8 @@ public final class ClientSession<P>
     private NodePublicKey key;
     private final UnsafeBuffer keyBuffer = new UnsafeBuffer(new byte[ProtocolLimits.KEY_LENGTH]);
     private boolean meshPrivileged;
+    // Sealed while ClientInfo was opened (one X25519 for both boxes); sent once admitted, then dropped.
+    private byte[] pendingServerInfo;
     private boolean prober;
     private boolean preferred;
     private long establishedNs = NONE;
@@ -240,6 +242,7 @@ public final class ClientSession<P>
         key = client.key();
         key.copyTo(keyBuffer.byteArray(), 0);
         meshPrivileged = client.meshPrivileged();
+        pendingServerInfo = client.serverInfoFrame();
         prober = client.info().isProber();
         if (meshPrivileged)
         {
@@ -283,7 +286,8 @@ public final class ClientSession<P>
 
     private void finishHandshake()
     {
-        final byte[] serverInfo = router.handshake().serverInfoFrame(key);
+        final byte[] serverInfo = pendingServerInfo;
+        pendingServerInfo = null;
         final UnsafeBuffer frame = new UnsafeBuffer(serverInfo);
         // ServerInfo is written before the session becomes routable, so it precedes every other frame.
         channel.writeControl(frame, 0, serverInfo.length);

@@ -202,6 +202,20 @@ class ServerHandshakeTest
     }
 
     @Test
+    void shouldSealTheServerInfoOfAnOpenedClientInfoToThatClient()
+    {
+        final byte[] serverPub = serverKey.publicKey().toBytes();
+
+        final byte[] frame = open(handshake, clientInfo(clientKey, serverPub, "{\"version\":2}")).serverInfoFrame();
+
+        assertThat(Arrays.copyOf(frame, 5)).isEqualTo(HexFormat.of().parseHex("0300000035"));
+        assertThat(NaclBox.open(clientKey, serverPub, 0, frame, 5, frame.length - 5)).hasValueSatisfying(
+            plain -> assertThat(new String(plain, StandardCharsets.UTF_8)).isEqualTo("{\"version\":2}"));
+        final NodePrivateKey stranger = NodePrivateKey.generate(random);
+        assertThat(NaclBox.open(stranger, serverPub, 0, frame, 5, frame.length - 5)).isEmpty();
+    }
+
+    @Test
     void shouldUseAFreshNonceForEachServerInfo()
     {
         final byte[] first = handshake.serverInfoFrame(clientKey.publicKey());
