@@ -32,6 +32,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -110,6 +111,8 @@ public final class DerpClient
     private volatile Channel channel;
     private volatile boolean closeRequested;
     private volatile byte[] serverKey;
+    // The box key both handshake boxes use (one X25519 per connection, as the server does); wiped after ServerInfo.
+    private byte[] handshakeBoxKey;
     private volatile boolean usedFastStart;
     private volatile String serverInfo;
 
@@ -713,7 +716,8 @@ public final class DerpClient
     {
         // Once per connection: plain arrays are fine here.
         final byte[] json = options.clientInfoJson().getBytes(StandardCharsets.UTF_8);
-        final byte[] box = NaclBox.seal(options.privateKey(), serverKey, json, random);
+        handshakeBoxKey = NaclBox.sharedKey(options.privateKey(), serverKey, 0);
+        final byte[] box = NaclBox.seal(handshakeBoxKey, json, random);
         final byte[] frame = new byte[FrameHeader.LENGTH + ProtocolLimits.KEY_LENGTH + box.length];
         ClientFrames.clientInfo(new UnsafeBuffer(frame), 0, publicKeyBytes, box);
         return frame;
@@ -757,7 +761,8 @@ public final class DerpClient
     {
         final byte[] box = new byte[length];
         buffer.getBytes(offset, box);
-        final Optional<byte[]> json = NaclBox.open(options.privateKey(), serverKey, 0, box, 0, length);
+        final Optional<byte[]> json = NaclBox.open(handshakeBoxKey, box, 0, length);
+        Arrays.fill(handshakeBoxKey, (byte)0);
         if (json.isEmpty())
         {
             fail(new DerpClientException("ServerInfo from " + target + " does not open with the server key" +
