@@ -386,10 +386,14 @@ def cmd_report(work, outdir, root, home, go_bin_cache, java_home):
 
 
 def ratio_columns(servers):
-    """(numerator, denominator) pairs shown as ratio columns: jderper, then each jderper TLS-provider variant, over
-    derper; jderper over the baseline."""
+    """(numerator, denominator) pairs shown as ratio columns: jderper, then each jderper variant (TLS provider,
+    virtual-thread transport), over derper; the virtual-thread transport over jderper's event loops; jderper over
+    the baseline."""
     variants = [s for s in servers if s.startswith("jderper-")]
-    return [("jderper", "derper")] + [(v, "derper") for v in variants] + [("jderper", "baseline")]
+    columns = [("jderper", "derper")] + [(v, "derper") for v in variants]
+    if "jderper-vthreads" in servers:
+        columns.append(("jderper-vthreads", "jderper"))
+    return columns + [("jderper", "baseline")]
 
 
 def ratios(aggregates, servers):
@@ -551,7 +555,7 @@ def render(env, runs, aggregates, servers, charts, jmh=None):
                 add("")
             if prefix in ("latency", "efficiency") and sat:
                 add(f"Offered load: a fraction of {fmt(sat)} packets/s ({env.get('saturation_source')}), spread "
-                    f"evenly over the {ref} senders.")
+                    f"evenly over the {args['pairs']} senders.")
                 add("")
             if prefix == "stun":
                 add(STUN_NOTE + ".")

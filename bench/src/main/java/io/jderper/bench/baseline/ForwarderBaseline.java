@@ -1,8 +1,8 @@
 package io.jderper.bench.baseline;
 
+import io.jderper.bench.BenchServers;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
-import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.tls.ManualCertificates;
 import io.jderper.tls.MetaCertificate;
 import io.jderper.tls.ServerCertificate;
@@ -21,13 +21,11 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.IdentityHashMap;
@@ -95,15 +93,7 @@ public final class ForwarderBaseline implements AutoCloseable
     {
         this.handshake = new ServerHandshake(serverKey, Optional.empty(), new SecureRandom());
         this.serverKeyFrame = handshake.serverKeyFrame();
-        final byte[] head = ("HTTP/1.1 101 Switching Protocols\r\n" +
-            "Upgrade: DERP\r\n" +
-            "Connection: Upgrade\r\n" +
-            "Derp-Version: " + ProtocolLimits.PROTOCOL_VERSION + "\r\n" +
-            "Derp-Public-Key: " + serverKey.publicKey().toHex() + "\r\n" +
-            "\r\n").getBytes(StandardCharsets.US_ASCII);
-        this.upgradeResponse = new byte[head.length + serverKeyFrame.length];
-        System.arraycopy(head, 0, upgradeResponse, 0, head.length);
-        System.arraycopy(serverKeyFrame, 0, upgradeResponse, head.length, serverKeyFrame.length);
+        this.upgradeResponse = BenchServers.upgradeResponse(serverKey.publicKey(), serverKeyFrame);
         this.transport = IoTransport.select();
         this.loopCount = eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
         this.group = new MultiThreadIoEventLoopGroup(loopCount, transport.handlerFactory());
@@ -183,8 +173,23 @@ public final class ForwarderBaseline implements AutoCloseable
     public static Tls tls(final Path certdir, final String hostname, final NodePrivateKey serverKey)
         throws IOException
     {
+        return tls(certdir, hostname, serverKey, TlsProvider.detect());
+    }
+
+    /**
+     * As {@link #tls(Path, String, NodePrivateKey)} on the given provider.
+     *
+     * @param certdir   the certificate directory.
+     * @param hostname  the host name or IP literal.
+     * @param serverKey the server's DERP key, announced in the meta certificate.
+     * @param provider  the TLS provider.
+     * @return the context and the certificate it serves.
+     * @throws IOException if the certificate cannot be read or created.
+     */
+    public static Tls tls(final Path certdir, final String hostname, final NodePrivateKey serverKey,
+        final TlsProvider provider) throws IOException
+    {
         final ServerCertificate certificate = ManualCertificates.load(certdir, hostname);
-        final TlsProvider provider = TlsProvider.detect();
         final SslContext context = ServerTlsContexts.create(provider, ManualCertificates.store(certificate, hostname),
             MetaCertificate.create(serverKey.publicKey().toHex()));
         return new Tls(context, certificate, provider.name());
@@ -197,8 +202,16 @@ public final class ForwarderBaseline implements AutoCloseable
      * @param certificate the certificate it presents.
      * @param provider    the TLS provider's name.
      */
-    public record Tls(SslContext context, ServerCertificate certificate, String provider)
+    public record Tls(SslContext context, ServerCertificate certificate, String provider) implements AutoCloseable
     {
+        /**
+         * Releases the context (OpenSSL contexts hold native memory until released); after the server closed.
+         */
+        @Override
+        public void close()
+        {
+            ReferenceCountUtil.release(context);
+        }
     }
 
     /**
@@ -287,11 +300,11 @@ public final class ForwarderBaseline implements AutoCloseable
                 final String flag = args[i].startsWith("--") ? args[i].substring(1) : args[i];
                 switch (flag)
                 {
-                    case "-a" -> listen = value(args, ++i, flag);
-                    case "-certdir" -> certdir = value(args, ++i, flag);
-                    case "-hostname" -> hostname = value(args, ++i, flag);
+                    case "-a" -> listen = BenchServers.flagValue(args, ++i, flag);
+                    case "-certdir" -> certdir = BenchServers.flagValue(args, ++i, flag);
+                    case "-hostname" -> hostname = BenchServers.flagValue(args, ++i, flag);
                     case "-plain" -> plain = true;
-                    case "-loops" -> eventLoops = Integer.parseInt(value(args, ++i, flag));
+                    case "-loops" -> eventLoops = Integer.parseInt(BenchServers.flagValue(args, ++i, flag));
                     case "-h", "-help" ->
                     {
                         System.out.print(USAGE);
@@ -316,7 +329,7 @@ public final class ForwarderBaseline implements AutoCloseable
         LeakDetection.disableUnlessConfigured();
         try
         {
-            run(parseAddress(listen), plain ? null : Path.of(certdir), hostname, eventLoops);
+            run(BenchServers.parseAddress(listen), plain ? null : Path.of(certdir), hostname, eventLoops);
         }
         catch (final InterruptedException ex)
         {
@@ -350,37 +363,5 @@ public final class ForwarderBaseline implements AutoCloseable
             " server key " + serverKey.publicKey() + " pid " + ProcessHandle.current().pid());
         System.out.flush();
         stopped.await();
-    }
-
-    private static String value(final String[] args, final int i, final String flag)
-    {
-        if (i >= args.length)
-        {
-            throw new IllegalArgumentException(flag + " needs a value");
-        }
-        return args[i];
-    }
-
-    private static InetSocketAddress parseAddress(final String text)
-    {
-        final int colon = text.lastIndexOf(':');
-        if (colon < 0)
-        {
-            throw new IllegalArgumentException("-a " + text + ": want HOST:PORT");
-        }
-        String host = text.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]"))
-        {
-            host = host.substring(1, host.length() - 1);
-        }
-        final int port = Integer.parseInt(text.substring(colon + 1));
-        try
-        {
-            return host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(InetAddress.getByName(host), port);
-        }
-        catch (final UnknownHostException ex)
-        {
-            throw new IllegalArgumentException("-a " + text + ": " + ex.getMessage(), ex);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.jderper.bench.baseline;
 
+import io.jderper.bench.LeakRecorder;
 import io.jderper.core.key.NodePrivateKey;
 import io.jderper.core.key.NodePublicKey;
 import io.jderper.transport.client.DerpClient;
@@ -75,8 +76,8 @@ class ForwarderBaselineTest
     void shouldRelayPacketsOverTlsWithFastStart() throws Exception
     {
         final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
-        final ForwarderBaseline.Tls tls = ForwarderBaseline.tls(certdir, "127.0.0.1", serverKey);
-        try (ForwarderBaseline server = start(Optional.of(tls), serverKey))
+        try (ForwarderBaseline.Tls tls = ForwarderBaseline.tls(certdir, "127.0.0.1", serverKey);
+            ForwarderBaseline server = start(Optional.of(tls), serverKey))
         {
             final List<Peer> peers = connect(server, "https", DerpTrust.sha256Raw(tls.certificate().sha256RawPin()),
                 true);
@@ -95,8 +96,8 @@ class ForwarderBaselineTest
     void shouldRelayPacketsOverTlsAfterA101() throws Exception
     {
         final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
-        final ForwarderBaseline.Tls tls = ForwarderBaseline.tls(certdir, "127.0.0.1", serverKey);
-        try (ForwarderBaseline server = start(Optional.of(tls), serverKey))
+        try (ForwarderBaseline.Tls tls = ForwarderBaseline.tls(certdir, "127.0.0.1", serverKey);
+            ForwarderBaseline server = start(Optional.of(tls), serverKey))
         {
             final List<Peer> peers = connect(server, "https", DerpTrust.sha256Raw(tls.certificate().sha256RawPin()),
                 false);

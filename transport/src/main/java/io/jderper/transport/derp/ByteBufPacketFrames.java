@@ -22,7 +22,7 @@ import java.nio.ByteOrder;
  *                        ^ readerIndex: what the channel writes
  * </pre>
  */
-final class ByteBufPacketFrames implements PacketFrames<ByteBuf>
+public final class ByteBufPacketFrames implements PacketFrames<ByteBuf>
 {
     private static final int DESTINATION_OFFSET = 0;
     private static final int DISCO_OFFSET = 8;
@@ -31,7 +31,10 @@ final class ByteBufPacketFrames implements PacketFrames<ByteBuf>
 
     private final ByteBufAllocator allocator;
 
-    ByteBufPacketFrames(final ByteBufAllocator allocator)
+    /**
+     * @param allocator where frames come from.
+     */
+    public ByteBufPacketFrames(final ByteBufAllocator allocator)
     {
         this.allocator = allocator;
     }

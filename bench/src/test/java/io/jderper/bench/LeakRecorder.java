@@ -1,4 +1,4 @@
-package io.jderper.bench.baseline;
+package io.jderper.bench;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -13,7 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * detector's own log lines would vanish. {@link #install()} must run before any {@code ByteBuf} class is loaded
  * (the byte buffer leak detector is created once, when {@code AbstractByteBuf} initialises).
  */
-final class LeakRecorder
+public final class LeakRecorder
 {
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();
 
@@ -21,7 +21,7 @@ final class LeakRecorder
     {
     }
 
-    static void install()
+    public static void install()
     {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory()
@@ -60,7 +60,7 @@ final class LeakRecorder
      * @return every leak reported so far.
      * @throws InterruptedException if interrupted while waiting.
      */
-    static List<String> collect() throws InterruptedException
+    public static List<String> collect() throws InterruptedException
     {
         for (int i = 0; i < 5; i++)
         {

@@ -1,0 +1,279 @@
+package io.jderper.bench.vthreads;
+
+import io.jderper.bench.LeakRecorder;
+import io.jderper.bench.baseline.ForwarderBaseline;
+import io.jderper.core.key.NodePrivateKey;
+import io.jderper.core.key.NodePublicKey;
+import io.jderper.core.protocol.PeerGoneReason;
+import io.jderper.tls.TlsProvider;
+import io.jderper.transport.client.DerpClient;
+import io.jderper.transport.client.DerpClientListener;
+import io.jderper.transport.client.DerpClientOptions;
+import io.jderper.transport.client.DerpClients;
+import io.jderper.transport.client.DerpTrust;
+import io.netty.channel.EventLoopGroup;
+import org.agrona.DirectBuffer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Our own DERP clients against the virtual-thread relay, on each TLS provider jderper offers and over plain HTTP,
+ * with three clients on two shards so that packets travel within a shard and between the two.
+ */
+class VirtualThreadRelayTest
+{
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long WAIT_SECONDS = 10;
+    private static final int SHARDS = 2;
+
+    private static EventLoopGroup group;
+    private static DerpClients clients;
+
+    static
+    {
+        LeakRecorder.install();
+    }
+
+    @TempDir
+    Path certdir;
+
+    @BeforeAll
+    static void startClients()
+    {
+        group = DerpClients.newEventLoopGroup(2);
+        clients = DerpClients.builder(group).build();
+    }
+
+    @AfterAll
+    static void stopClientsAndCheckForLeaks() throws InterruptedException
+    {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        assertThat(LeakRecorder.collect()).as("leaked buffers").isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"openssl", "conscrypt", "jdk"})
+    void shouldRelayPacketsOfEverySizeOverTls(final String provider) throws Exception
+    {
+        final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
+        try (ForwarderBaseline.Tls tls = ForwarderBaseline.tls(certdir, "127.0.0.1", serverKey,
+            TlsProvider.named(provider));
+            VirtualThreadRelay server = start(Optional.of(tls), serverKey))
+        {
+            final DerpTrust trust = DerpTrust.sha256Raw(tls.certificate().sha256RawPin());
+            final List<Peer> peers = connect(server, "https", trust, true);
+            peers.addAll(connect(server, "https", trust, false));
+
+            assertThat(peers).allSatisfy(peer ->
+                assertThat(peer.client.serverPublicKey()).isEqualTo(serverKey.publicKey()));
+            exchange(peers);
+            ping(peers.getFirst());
+        }
+    }
+
+    @Test
+    void shouldRelayOverPlainHttpAndTellASenderThatItsPeerWentAway() throws Exception
+    {
+        final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
+        try (VirtualThreadRelay server = start(Optional.empty(), serverKey))
+        {
+            final List<Peer> peers = connect(server, "http", DerpTrust.system(), true);
+            final Peer a = peers.get(0);
+            final Peer b = peers.get(1);
+            exchange(peers);
+            assertThat(a.client.sendPacketAndFlush(b.client.publicKey(), new byte[]{7})).isTrue();
+            assertThat(next(b.packets).data()).containsExactly(7);
+
+            b.client.close();
+
+            assertThat(a.peerGone.get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(b.client.publicKey());
+        }
+    }
+
+    @Test
+    void shouldAnswerOtherRequestsWithAnErrorAndClose() throws Exception
+    {
+        try (VirtualThreadRelay server = start(Optional.empty(), NodePrivateKey.generate(RANDOM)))
+        {
+            assertThat(request(server, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 404 ");
+            assertThat(request(server, "GET /derp HTTP/1.1\r\nHost: x\r\n\r\n")).startsWith("HTTP/1.1 426 ");
+        }
+    }
+
+    private static String request(final VirtualThreadRelay server, final String request) throws Exception
+    {
+        try (Socket socket = new Socket())
+        {
+            socket.connect(server.address(), 5_000);
+            socket.setSoTimeout(5_000);
+            final OutputStream out = socket.getOutputStream();
+            out.write(request.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            final InputStream in = socket.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static VirtualThreadRelay start(final Optional<ForwarderBaseline.Tls> tls, final NodePrivateKey serverKey)
+        throws Exception
+    {
+        return VirtualThreadRelay.start(new VirtualThreadRelay.Settings(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), tls.map(ForwarderBaseline.Tls::context),
+            serverKey, SHARDS));
+    }
+
+    /**
+     * Three clients: shards take connections in turn, so the first and third share one and the second is on the
+     * other.
+     */
+    private static List<Peer> connect(final VirtualThreadRelay server, final String scheme, final DerpTrust trust,
+        final boolean fastStart) throws Exception
+    {
+        final URI url = URI.create(scheme + "://127.0.0.1:" + server.address().getPort() + "/derp");
+        final List<Peer> peers = new ArrayList<>();
+        for (int i = 0; i < 3; i++)
+        {
+            final Peer peer = new Peer();
+            peer.client = clients.connect(DerpClientOptions.builder(url, NodePrivateKey.generate(RANDOM))
+                .trust(trust).fastStart(fastStart).build(), peer).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            // Fast start needs the meta certificate: over plain HTTP the client always waits for the 101.
+            assertThat(peer.client.usedFastStart()).isEqualTo(fastStart && "https".equals(scheme));
+            peers.add(peer);
+        }
+        return peers;
+    }
+
+    /**
+     * Rounds in which every client sends one packet to every other and then waits for its own: sizes from empty to
+     * the largest packet, so frames span several TLS records and reads. Each arrives intact, from the right sender.
+     */
+    private static void exchange(final List<Peer> peers) throws Exception
+    {
+        final Random random = new Random(42);
+        for (int round = 0; round < 40; round++)
+        {
+            final List<List<byte[]>> expected = new ArrayList<>();
+            for (final Peer ignored : peers)
+            {
+                expected.add(new ArrayList<>());
+            }
+            for (final Peer from : peers)
+            {
+                for (int t = 0; t < peers.size(); t++)
+                {
+                    final Peer to = peers.get(t);
+                    if (to == from)
+                    {
+                        continue;
+                    }
+                    final int length = 0 == round % 10 ? 65536 : 1 == round % 10 ? 0 : random.nextInt(3000);
+                    final byte[] data = new byte[length];
+                    random.nextBytes(data);
+                    expected.get(t).add(data);
+                    assertThat(from.client.sendPacketAndFlush(to.client.publicKey(), data)).isTrue();
+                }
+            }
+            for (int r = 0; r < peers.size(); r++)
+            {
+                final Peer to = peers.get(r);
+                final List<byte[]> want = expected.get(r);
+                for (int n = 0; n < want.size(); n++)
+                {
+                    final Packet packet = next(to.packets);
+                    assertThat(indexOf(peers, packet.source())).as("sender").isNotNegative().isNotEqualTo(r);
+                    assertThat(want).as("round %d, receiver %d", round, r)
+                        .anySatisfy(bytes -> assertThat(packet.data()).isEqualTo(bytes));
+                }
+            }
+        }
+    }
+
+    private static void ping(final Peer peer) throws Exception
+    {
+        assertThat(peer.client.ping(0x0102030405060708L)).isTrue();
+        peer.client.flush();
+        assertThat(peer.pong.get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(0x0102030405060708L);
+    }
+
+    private static int indexOf(final List<Peer> peers, final NodePublicKey key)
+    {
+        for (int i = 0; i < peers.size(); i++)
+        {
+            if (peers.get(i).client.publicKey().equals(key))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static Packet next(final BlockingQueue<Packet> queue) throws InterruptedException
+    {
+        final Packet packet = queue.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+        if (null == packet)
+        {
+            throw new AssertionError("no packet within " + WAIT_SECONDS + " s");
+        }
+        return packet;
+    }
+
+    private record Packet(NodePublicKey source, byte[] data)
+    {
+    }
+
+    private static final class Peer implements DerpClientListener
+    {
+        final BlockingQueue<Packet> packets = new LinkedBlockingQueue<>();
+        final CompletableFuture<Long> pong = new CompletableFuture<>();
+        final CompletableFuture<NodePublicKey> peerGone = new CompletableFuture<>();
+        DerpClient client;
+
+        @Override
+        public void onRecvPacket(final DerpClient client, final DirectBuffer source, final int sourceOffset,
+            final DirectBuffer data, final int dataOffset, final int dataLength)
+        {
+            final byte[] bytes = new byte[dataLength];
+            data.getBytes(dataOffset, bytes);
+            packets.add(new Packet(NodePublicKey.fromBuffer(source, sourceOffset), bytes));
+        }
+
+        @Override
+        public void onPong(final DerpClient client, final long data)
+        {
+            pong.complete(data);
+        }
+
+        @Override
+        public void onPeerGone(final DerpClient client, final DirectBuffer key, final int keyOffset, final byte reason)
+        {
+            if (PeerGoneReason.DISCONNECTED == reason)
+            {
+                peerGone.complete(NodePublicKey.fromBuffer(key, keyOffset));
+            }
+        }
+    }
+}
