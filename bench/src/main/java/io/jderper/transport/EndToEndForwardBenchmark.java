@@ -97,6 +97,7 @@ public class EndToEndForwardBenchmark extends AbstractMicrobenchmark
     private Path certdir;
     private RelayServer relay;
     private EventLoopGroup clientLoop;
+    private DerpClients clients;
     private DerpClient sender;
     private DerpClient receiver;
     private UnsafeBuffer receiverKey;
@@ -137,7 +138,7 @@ public class EndToEndForwardBenchmark extends AbstractMicrobenchmark
         final URI url = URI.create((tls ? "https://" : "http://") + HOST + ":" + relay.mainAddress().getPort() + "/derp");
 
         clientLoop = DerpClients.newEventLoopGroup(1);
-        final DerpClients clients = DerpClients.builder(clientLoop).build();
+        clients = DerpClients.builder(clientLoop).build();
         final NodePrivateKey receiverPrivate = NodePrivateKey.generate(random);
         receiver = clients.open(DerpClientOptions.builder(url, receiverPrivate).trust(trust).build(), delivery);
         sender = clients.open(DerpClientOptions.builder(url, NodePrivateKey.generate(random)).trust(trust).build(),
@@ -205,6 +206,10 @@ public class EndToEndForwardBenchmark extends AbstractMicrobenchmark
         if (null != clientLoop)
         {
             clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (null != clients)
+        {
+            clients.close();
         }
         if (null != relay)
         {

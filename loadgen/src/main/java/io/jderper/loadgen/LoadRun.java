@@ -195,6 +195,10 @@ final class LoadRun implements Swarm
                 hlogStream.close();
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            if (null != clients)
+            {
+                clients.close();
+            }
         }
     }
 

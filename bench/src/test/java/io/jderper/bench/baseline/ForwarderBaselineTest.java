@@ -69,6 +69,7 @@ class ForwarderBaselineTest
     static void stopClientsAndCheckForLeaks() throws InterruptedException
     {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        clients.close();
         assertThat(LeakRecorder.collect()).as("leaked buffers").isEmpty();
     }
 

@@ -72,6 +72,7 @@ class VirtualThreadRelayTest
     static void stopClientsAndCheckForLeaks() throws InterruptedException
     {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        clients.close();
         assertThat(LeakRecorder.collect()).as("leaked buffers").isEmpty();
     }
 

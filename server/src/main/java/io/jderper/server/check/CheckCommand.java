@@ -96,9 +96,9 @@ public final class CheckCommand
         }
         LeakDetection.disableUnlessConfigured();
         final EventLoopGroup group = DerpClients.newEventLoopGroup(1);
-        try
+        try (DerpClients clients = DerpClients.builder(group).build())
         {
-            final DeploymentCheck check = new DeploymentCheck(DerpClients.builder(group).build(), timeout,
+            final DeploymentCheck check = new DeploymentCheck(clients, timeout,
                 caTrust.orElse(DerpTrust.system()), out);
             targets.forEach(check::check);
             final boolean ok = 0 == check.failed();

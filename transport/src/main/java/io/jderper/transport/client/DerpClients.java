@@ -26,6 +26,7 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import javax.net.ssl.SNIHostName;
@@ -51,12 +52,13 @@ import java.util.concurrent.ForkJoinPool;
  * so 10,000 clients on a four-thread group are 10,000 connections served by four threads.
  *
  * <p>The channel class follows the group's I/O handler (io_uring, epoll or NIO, as {@link IoTransport#select()}
- * picks for the server); {@link #newEventLoopGroup(int)} makes such a group. TLS runs on Conscrypt when it loads
- * ({@link TlsProvider#detect()}), else on the JDK, TLS 1.3 and 1.2, with one shared context per {@link DerpTrust}.
+ * picks for the server); {@link #newEventLoopGroup(int)} makes such a group. TLS runs on the first provider that
+ * loads of OpenSSL, Conscrypt and the JDK ({@link TlsProvider#detect()}), TLS 1.3 and 1.2, with one shared context
+ * per {@link DerpTrust}; {@link #close()} releases those contexts.
  *
  * <p>Thread-safe. Closing the clients and shutting down the group are the caller's business.
  */
-public final class DerpClients
+public final class DerpClients implements AutoCloseable
 {
     /** Names the threads of {@link #newEventLoopGroup(int)}: {@code jderper-client-<pool>-<n>}. */
     public static final String THREAD_NAME_PREFIX = "jderper-client";
@@ -295,6 +297,24 @@ public final class DerpClients
     public ByteBufAllocator allocator()
     {
         return allocator;
+    }
+
+    /**
+     * Releases the shared TLS contexts: an OpenSSL context holds native memory until it is released. Each client's
+     * TLS engine holds a reference of its own, so clients still open keep working; clients opened later get new
+     * contexts.
+     */
+    @Override
+    public void close()
+    {
+        for (final DerpTrust trust : List.copyOf(sslContexts.keySet()))
+        {
+            final SslContext context = sslContexts.remove(trust);
+            if (null != context)
+            {
+                ReferenceCountUtil.release(context);
+            }
+        }
     }
 
     private void start(final DerpClient client, final SslContext ssl, final DerpClientException tlsFailure)

@@ -76,9 +76,9 @@ class DerpClientScaleTest
         };
 
         final EventLoopGroup group = DerpClients.newEventLoopGroup(THREADS);
-        try (ClientTestRelay relay = ClientTestRelay.tls(certdir))
+        try (ClientTestRelay relay = ClientTestRelay.tls(certdir);
+            DerpClients factory = DerpClients.builder(group).build())
         {
-            final DerpClients factory = DerpClients.builder(group).build();
             final DerpTrust pin = relay.pin();
             final int threadsBefore = Thread.activeCount();
             final long start = System.nanoTime();

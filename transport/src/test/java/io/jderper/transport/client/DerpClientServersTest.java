@@ -41,6 +41,7 @@ class DerpClientServersTest
     static void stop()
     {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        clients.close();
     }
 
     private static Throwable failureOf(final DerpClient client) throws Exception

@@ -58,6 +58,7 @@ class DerpClientTest
     {
         relay.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        clients.close();
     }
 
     @AfterEach
