@@ -497,7 +497,7 @@ def render(env, runs, aggregates, servers, charts, jmh=None):
         ("seed", env.get("seed")), ("repeats", env.get("repeats")),
         ("scenario length", f"{env.get('duration_s')} s, after a {env.get('warmup_s')} s warm-up per server start"),
         ("certificate", "one self-signed certificate for 127.0.0.1 (created by jderper), the same files for all "
-                        "three servers, pinned by the load generator as sha256-raw"),
+                        "servers, pinned by the load generator as sha256-raw"),
     ]
     for k, v in rows:
         if v not in (None, ""):
@@ -588,7 +588,7 @@ def render(env, runs, aggregates, servers, charts, jmh=None):
     add("")
     add("## Notes on fairness")
     add("")
-    for note in FAIRNESS_NOTES:
+    for note in FAIRNESS_NOTES + (VTHREADS_NOTES if "jderper-vthreads" in servers else []):
         add("- " + note)
     add("")
     add("## Load generator runs")
@@ -616,8 +616,15 @@ def render(env, runs, aggregates, servers, charts, jmh=None):
     return "\n".join(lines)
 
 
+VTHREADS_NOTES = [
+    "jderper-vthreads is the virtual-thread transport experiment (bench jar, io.jderper.bench.vthreads): the same "
+    "relay core, TLS provider (OpenSSL) and JVM flags as jderper, but blocking sockets with one virtual thread reading "
+    "and one writing each connection, and the sessions owned by one relay-core loop per CPU under a lock instead of "
+    "an event loop. It serves only the /derp upgrade, so, like the baseline, it has no STUN scenario.",
+]
+
 FAIRNESS_NOTES = [
-    "All three servers run the same way: pinned to CPU 0, started fresh for every repeat, warmed up with the same "
+    "All servers run the same way: pinned to CPU 0, started fresh for every repeat, warmed up with the same "
     "pairs and churn runs before the first measurement, the same certificate and load generator seed. The warm-up "
     "matters for the two JVMs (JIT); it changes little for derper.",
     "The load generator is a new JVM for every run (also on its own pinned CPU), so the first seconds of every "
