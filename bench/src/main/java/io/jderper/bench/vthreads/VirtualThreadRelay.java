@@ -256,14 +256,6 @@ public final class VirtualThreadRelay implements AutoCloseable
     }
 
     /**
-     * @return open connections, upgraded or not.
-     */
-    public int openConnections()
-    {
-        return connections.size();
-    }
-
-    /**
      * Stops accepting and closes every connection.
      */
     @Override

@@ -37,6 +37,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -155,6 +156,7 @@ class VirtualThreadRelayTest
         final boolean fastStart) throws Exception
     {
         final URI url = URI.create(scheme + "://127.0.0.1:" + server.address().getPort() + "/derp");
+        final int registeredBefore = server.connectedPeers();
         final List<Peer> peers = new ArrayList<>();
         for (int i = 0; i < 3; i++)
         {
@@ -165,6 +167,14 @@ class VirtualThreadRelayTest
             assertThat(peer.client.usedFastStart()).isEqualTo(fastStart && "https".equals(scheme));
             peers.add(peer);
         }
+        // A key becomes routable just after its ServerInfo is written: wait until these three are (polled, bounded).
+        final int wanted = registeredBefore + peers.size();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (server.connectedPeers() < wanted && System.nanoTime() < deadline)
+        {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        assertThat(server.connectedPeers()).isEqualTo(wanted);
         return peers;
     }
 
