@@ -19,10 +19,13 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -71,6 +74,7 @@ public final class ForwarderBaseline implements AutoCloseable
     private final byte[] serverKeyFrame;
     private final byte[] upgradeResponse;
     private final ConcurrentHashMap<PeerKey, ForwarderConnection> peers = new ConcurrentHashMap<>();
+    private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Map<EventExecutor, ForwarderLoop> loops = new IdentityHashMap<>();
     private final IoTransport transport;
     private final EventLoopGroup group;
@@ -138,6 +142,7 @@ public final class ForwarderBaseline implements AutoCloseable
                     {
                         settings.tls().ifPresent(tls -> ch.pipeline().addLast("tls", tls.newHandler(ch.alloc())));
                         ch.pipeline().addLast("forwarder", new ForwarderConnection(server));
+                        server.connections.add(ch);
                     }
                 })
                 .bind(settings.listen()).sync().channel();
@@ -250,6 +255,9 @@ public final class ForwarderBaseline implements AutoCloseable
     public void close()
     {
         listener.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        // Connections are closed while their loops still run, so each TLS handler is removed and frees its engine
+        // (an OpenSSL engine holds native memory and a reference to its context until then).
+        connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
