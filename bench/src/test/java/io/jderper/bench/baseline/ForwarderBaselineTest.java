@@ -1,15 +1,12 @@
 package io.jderper.bench.baseline;
 
 import io.jderper.bench.LeakRecorder;
+import io.jderper.bench.RelayPeer;
 import io.jderper.core.key.NodePrivateKey;
-import io.jderper.core.key.NodePublicKey;
-import io.jderper.transport.client.DerpClient;
-import io.jderper.transport.client.DerpClientListener;
 import io.jderper.transport.client.DerpClientOptions;
 import io.jderper.transport.client.DerpClients;
 import io.jderper.transport.client.DerpTrust;
 import io.netty.channel.EventLoopGroup;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,9 +27,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,7 +38,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ForwarderBaselineTest
 {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final long WAIT_SECONDS = 10;
     private static final int SERVER_LOOPS = 2;
 
     private static EventLoopGroup group;
@@ -80,7 +73,7 @@ class ForwarderBaselineTest
         try (ForwarderBaseline.Tls tls = ForwarderBaseline.tls(certdir, "127.0.0.1", serverKey);
             ForwarderBaseline server = start(Optional.of(tls), serverKey))
         {
-            final List<Peer> peers = connect(server, "https", DerpTrust.sha256Raw(tls.certificate().sha256RawPin()),
+            final List<RelayPeer> peers = connect(server, "https", DerpTrust.sha256Raw(tls.certificate().sha256RawPin()),
                 true);
 
             assertThat(peers).allSatisfy(peer ->
@@ -89,7 +82,7 @@ class ForwarderBaselineTest
                 assertThat(peer.client.serverPublicKey()).isEqualTo(serverKey.publicKey());
             });
             exchange(peers);
-            ping(peers.getFirst());
+            peers.getFirst().pingAndAwaitPong();
         }
     }
 
@@ -100,7 +93,7 @@ class ForwarderBaselineTest
         try (ForwarderBaseline.Tls tls = ForwarderBaseline.tls(certdir, "127.0.0.1", serverKey);
             ForwarderBaseline server = start(Optional.of(tls), serverKey))
         {
-            final List<Peer> peers = connect(server, "https", DerpTrust.sha256Raw(tls.certificate().sha256RawPin()),
+            final List<RelayPeer> peers = connect(server, "https", DerpTrust.sha256Raw(tls.certificate().sha256RawPin()),
                 false);
 
             assertThat(peers).allSatisfy(peer -> assertThat(peer.client.usedFastStart()).isFalse());
@@ -114,18 +107,18 @@ class ForwarderBaselineTest
         final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
         try (ForwarderBaseline server = start(Optional.empty(), serverKey))
         {
-            final List<Peer> peers = connect(server, "http", DerpTrust.system(), true);
-            final Peer a = peers.get(0);
-            final Peer b = peers.get(1);
+            final List<RelayPeer> peers = connect(server, "http", DerpTrust.system(), true);
+            final RelayPeer a = peers.get(0);
+            final RelayPeer b = peers.get(1);
 
             assertThat(a.client.serverPublicKey()).isEqualTo(serverKey.publicKey());
             assertThat(a.client.sendPacketAndFlush(NodePrivateKey.generate(RANDOM).publicKey(), new byte[]{1})).isTrue();
             assertThat(a.client.sendPacketAndFlush(b.client.publicKey(), new byte[]{2})).isTrue();
-            final Packet packet = next(b.packets);
+            final RelayPeer.Packet packet = b.nextPacket();
             assertThat(packet.source()).isEqualTo(a.client.publicKey());
             assertThat(packet.data()).containsExactly(2);
             exchange(peers);
-            ping(b);
+            b.pingAndAwaitPong();
         }
     }
 
@@ -159,20 +152,20 @@ class ForwarderBaselineTest
      * Three clients: the server's loops take connections in turn, so the first and third share a loop and the second
      * is on the other one.
      */
-    private static List<Peer> connect(final ForwarderBaseline server, final String scheme, final DerpTrust trust,
+    private static List<RelayPeer> connect(final ForwarderBaseline server, final String scheme, final DerpTrust trust,
         final boolean fastStart) throws Exception
     {
         final URI url = URI.create(scheme + "://127.0.0.1:" + server.address().getPort() + "/derp");
-        final List<Peer> peers = new ArrayList<>();
+        final List<RelayPeer> peers = new ArrayList<>();
         for (int i = 0; i < 3; i++)
         {
-            final Peer peer = new Peer();
+            final RelayPeer peer = new RelayPeer();
             peer.client = clients.connect(DerpClientOptions.builder(url, NodePrivateKey.generate(RANDOM))
-                .trust(trust).fastStart(fastStart).build(), peer).get(WAIT_SECONDS, TimeUnit.SECONDS);
+                .trust(trust).fastStart(fastStart).build(), peer).get(RelayPeer.WAIT_SECONDS, TimeUnit.SECONDS);
             peers.add(peer);
         }
         // The server registers a key just after it sends ServerInfo: wait until all three are routable.
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RelayPeer.WAIT_SECONDS);
         while (server.connectedPeers() < peers.size() && System.nanoTime() < deadline)
         {
             Thread.sleep(10);
@@ -186,17 +179,17 @@ class ForwarderBaselineTest
      * (the copying path) as well as whole in one read (the in-place path). Each receiver gets each sender's packets
      * in order and intact.
      */
-    private static void exchange(final List<Peer> peers) throws Exception
+    private static void exchange(final List<RelayPeer> peers) throws Exception
     {
         final Random random = new Random(42);
         final int perPair = 200;
         final List<List<byte[]>> sent = new ArrayList<>();
-        for (final Peer from : peers)
+        for (final RelayPeer from : peers)
         {
             final List<byte[]> fromThis = new ArrayList<>();
             for (int i = 0; i < perPair; i++)
             {
-                for (final Peer to : peers)
+                for (final RelayPeer to : peers)
                 {
                     if (to == from)
                     {
@@ -219,7 +212,7 @@ class ForwarderBaselineTest
         }
         for (int r = 0; r < peers.size(); r++)
         {
-            final Peer to = peers.get(r);
+            final RelayPeer to = peers.get(r);
             final List<List<byte[]>> expected = new ArrayList<>();
             for (int s = 0; s < peers.size(); s++)
             {
@@ -248,68 +241,13 @@ class ForwarderBaselineTest
             final int[] seen = new int[peers.size()];
             for (int n = 0; n < (peers.size() - 1) * perPair; n++)
             {
-                final Packet packet = next(to.packets);
-                final int s = indexOf(peers, packet.source());
+                final RelayPeer.Packet packet = to.nextPacket();
+                final int s = RelayPeer.indexOf(peers, packet.source());
                 assertThat(s).as("sender").isNotNegative().isNotEqualTo(r);
                 final byte[] want = expected.get(s).get(seen[s]++);
                 assertThat(Arrays.equals(packet.data(), want)).as("packet %d from %d to %d", seen[s] - 1, s, r)
                     .isTrue();
             }
-        }
-    }
-
-    private static void ping(final Peer peer) throws Exception
-    {
-        assertThat(peer.client.ping(0x0102030405060708L)).isTrue();
-        peer.client.flush();
-        assertThat(peer.pong.get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(0x0102030405060708L);
-    }
-
-    private static int indexOf(final List<Peer> peers, final NodePublicKey key)
-    {
-        for (int i = 0; i < peers.size(); i++)
-        {
-            if (peers.get(i).client.publicKey().equals(key))
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static Packet next(final BlockingQueue<Packet> queue) throws InterruptedException
-    {
-        final Packet packet = queue.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-        if (null == packet)
-        {
-            throw new AssertionError("no packet within " + WAIT_SECONDS + " s");
-        }
-        return packet;
-    }
-
-    private record Packet(NodePublicKey source, byte[] data)
-    {
-    }
-
-    private static final class Peer implements DerpClientListener
-    {
-        final BlockingQueue<Packet> packets = new LinkedBlockingQueue<>();
-        final CompletableFuture<Long> pong = new CompletableFuture<>();
-        DerpClient client;
-
-        @Override
-        public void onRecvPacket(final DerpClient client, final DirectBuffer source, final int sourceOffset,
-            final DirectBuffer data, final int dataOffset, final int dataLength)
-        {
-            final byte[] bytes = new byte[dataLength];
-            data.getBytes(dataOffset, bytes);
-            packets.add(new Packet(NodePublicKey.fromBuffer(source, sourceOffset), bytes));
-        }
-
-        @Override
-        public void onPong(final DerpClient client, final long data)
-        {
-            pong.complete(data);
         }
     }
 }

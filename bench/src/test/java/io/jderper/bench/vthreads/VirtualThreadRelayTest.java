@@ -1,18 +1,14 @@
 package io.jderper.bench.vthreads;
 
 import io.jderper.bench.LeakRecorder;
+import io.jderper.bench.RelayPeer;
 import io.jderper.bench.baseline.ForwarderBaseline;
 import io.jderper.core.key.NodePrivateKey;
-import io.jderper.core.key.NodePublicKey;
-import io.jderper.core.protocol.PeerGoneReason;
 import io.jderper.tls.TlsProvider;
-import io.jderper.transport.client.DerpClient;
-import io.jderper.transport.client.DerpClientListener;
 import io.jderper.transport.client.DerpClientOptions;
 import io.jderper.transport.client.DerpClients;
 import io.jderper.transport.client.DerpTrust;
 import io.netty.channel.EventLoopGroup;
-import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,9 +29,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -48,7 +41,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 class VirtualThreadRelayTest
 {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final long WAIT_SECONDS = 10;
     private static final int SHARDS = 2;
 
     private static EventLoopGroup group;
@@ -87,13 +79,13 @@ class VirtualThreadRelayTest
             VirtualThreadRelay server = start(Optional.of(tls), serverKey))
         {
             final DerpTrust trust = DerpTrust.sha256Raw(tls.certificate().sha256RawPin());
-            final List<Peer> peers = connect(server, "https", trust, true);
+            final List<RelayPeer> peers = connect(server, "https", trust, true);
             peers.addAll(connect(server, "https", trust, false));
 
             assertThat(peers).allSatisfy(peer ->
                 assertThat(peer.client.serverPublicKey()).isEqualTo(serverKey.publicKey()));
             exchange(peers);
-            ping(peers.getFirst());
+            peers.getFirst().pingAndAwaitPong();
         }
     }
 
@@ -103,16 +95,16 @@ class VirtualThreadRelayTest
         final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
         try (VirtualThreadRelay server = start(Optional.empty(), serverKey))
         {
-            final List<Peer> peers = connect(server, "http", DerpTrust.system(), true);
-            final Peer a = peers.get(0);
-            final Peer b = peers.get(1);
+            final List<RelayPeer> peers = connect(server, "http", DerpTrust.system(), true);
+            final RelayPeer a = peers.get(0);
+            final RelayPeer b = peers.get(1);
             exchange(peers);
             assertThat(a.client.sendPacketAndFlush(b.client.publicKey(), new byte[]{7})).isTrue();
-            assertThat(next(b.packets).data()).containsExactly(7);
+            assertThat(b.nextPacket().data()).containsExactly(7);
 
             b.client.close();
 
-            assertThat(a.peerGone.get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(b.client.publicKey());
+            assertThat(a.peerGone.get(RelayPeer.WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(b.client.publicKey());
         }
     }
 
@@ -152,24 +144,24 @@ class VirtualThreadRelayTest
      * Three clients: shards take connections in turn, so the first and third share one and the second is on the
      * other.
      */
-    private static List<Peer> connect(final VirtualThreadRelay server, final String scheme, final DerpTrust trust,
+    private static List<RelayPeer> connect(final VirtualThreadRelay server, final String scheme, final DerpTrust trust,
         final boolean fastStart) throws Exception
     {
         final URI url = URI.create(scheme + "://127.0.0.1:" + server.address().getPort() + "/derp");
         final int registeredBefore = server.connectedPeers();
-        final List<Peer> peers = new ArrayList<>();
+        final List<RelayPeer> peers = new ArrayList<>();
         for (int i = 0; i < 3; i++)
         {
-            final Peer peer = new Peer();
+            final RelayPeer peer = new RelayPeer();
             peer.client = clients.connect(DerpClientOptions.builder(url, NodePrivateKey.generate(RANDOM))
-                .trust(trust).fastStart(fastStart).build(), peer).get(WAIT_SECONDS, TimeUnit.SECONDS);
+                .trust(trust).fastStart(fastStart).build(), peer).get(RelayPeer.WAIT_SECONDS, TimeUnit.SECONDS);
             // Fast start needs the meta certificate: over plain HTTP the client always waits for the 101.
             assertThat(peer.client.usedFastStart()).isEqualTo(fastStart && "https".equals(scheme));
             peers.add(peer);
         }
         // A key becomes routable just after its ServerInfo is written: wait until these three are (polled, bounded).
         final int wanted = registeredBefore + peers.size();
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RelayPeer.WAIT_SECONDS);
         while (server.connectedPeers() < wanted && System.nanoTime() < deadline)
         {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
@@ -182,21 +174,21 @@ class VirtualThreadRelayTest
      * Rounds in which every client sends one packet to every other and then waits for its own: sizes from empty to
      * the largest packet, so frames span several TLS records and reads. Each arrives intact, from the right sender.
      */
-    private static void exchange(final List<Peer> peers) throws Exception
+    private static void exchange(final List<RelayPeer> peers) throws Exception
     {
         final Random random = new Random(42);
         for (int round = 0; round < 40; round++)
         {
             final List<List<byte[]>> expected = new ArrayList<>();
-            for (final Peer ignored : peers)
+            for (final RelayPeer ignored : peers)
             {
                 expected.add(new ArrayList<>());
             }
-            for (final Peer from : peers)
+            for (final RelayPeer from : peers)
             {
                 for (int t = 0; t < peers.size(); t++)
                 {
-                    final Peer to = peers.get(t);
+                    final RelayPeer to = peers.get(t);
                     if (to == from)
                     {
                         continue;
@@ -210,80 +202,15 @@ class VirtualThreadRelayTest
             }
             for (int r = 0; r < peers.size(); r++)
             {
-                final Peer to = peers.get(r);
+                final RelayPeer to = peers.get(r);
                 final List<byte[]> want = expected.get(r);
                 for (int n = 0; n < want.size(); n++)
                 {
-                    final Packet packet = next(to.packets);
-                    assertThat(indexOf(peers, packet.source())).as("sender").isNotNegative().isNotEqualTo(r);
+                    final RelayPeer.Packet packet = to.nextPacket();
+                    assertThat(RelayPeer.indexOf(peers, packet.source())).as("sender").isNotNegative().isNotEqualTo(r);
                     assertThat(want).as("round %d, receiver %d", round, r)
                         .anySatisfy(bytes -> assertThat(packet.data()).isEqualTo(bytes));
                 }
-            }
-        }
-    }
-
-    private static void ping(final Peer peer) throws Exception
-    {
-        assertThat(peer.client.ping(0x0102030405060708L)).isTrue();
-        peer.client.flush();
-        assertThat(peer.pong.get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo(0x0102030405060708L);
-    }
-
-    private static int indexOf(final List<Peer> peers, final NodePublicKey key)
-    {
-        for (int i = 0; i < peers.size(); i++)
-        {
-            if (peers.get(i).client.publicKey().equals(key))
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    private static Packet next(final BlockingQueue<Packet> queue) throws InterruptedException
-    {
-        final Packet packet = queue.poll(WAIT_SECONDS, TimeUnit.SECONDS);
-        if (null == packet)
-        {
-            throw new AssertionError("no packet within " + WAIT_SECONDS + " s");
-        }
-        return packet;
-    }
-
-    private record Packet(NodePublicKey source, byte[] data)
-    {
-    }
-
-    private static final class Peer implements DerpClientListener
-    {
-        final BlockingQueue<Packet> packets = new LinkedBlockingQueue<>();
-        final CompletableFuture<Long> pong = new CompletableFuture<>();
-        final CompletableFuture<NodePublicKey> peerGone = new CompletableFuture<>();
-        DerpClient client;
-
-        @Override
-        public void onRecvPacket(final DerpClient client, final DirectBuffer source, final int sourceOffset,
-            final DirectBuffer data, final int dataOffset, final int dataLength)
-        {
-            final byte[] bytes = new byte[dataLength];
-            data.getBytes(dataOffset, bytes);
-            packets.add(new Packet(NodePublicKey.fromBuffer(source, sourceOffset), bytes));
-        }
-
-        @Override
-        public void onPong(final DerpClient client, final long data)
-        {
-            pong.complete(data);
-        }
-
-        @Override
-        public void onPeerGone(final DerpClient client, final DirectBuffer key, final int keyOffset, final byte reason)
-        {
-            if (PeerGoneReason.DISCONNECTED == reason)
-            {
-                peerGone.complete(NodePublicKey.fromBuffer(key, keyOffset));
             }
         }
     }
