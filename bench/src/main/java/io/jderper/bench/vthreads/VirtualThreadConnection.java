@@ -513,24 +513,25 @@ final class VirtualThreadConnection implements ClientChannel<ByteBuf>
     @Override
     public void flush()
     {
-        outLock.lock();
-        try
-        {
-            flushRequested = true;
-            outWork.signal();
-        }
-        finally
-        {
-            outLock.unlock();
-        }
+        wakeWriter(true, false);
     }
 
     private void requestWrap()
     {
+        wakeWriter(false, true);
+    }
+
+    /**
+     * Wakes the writer, which looks again at what it has to do: a flush, a TLS record with no data (the engine asked
+     * for one), or, once {@link #closed} is set, nothing but to stop.
+     */
+    private void wakeWriter(final boolean flush, final boolean wrap)
+    {
         outLock.lock();
         try
         {
-            wrapRequested = true;
+            flushRequested |= flush;
+            wrapRequested |= wrap;
             outWork.signal();
         }
         finally
@@ -568,15 +569,7 @@ final class VirtualThreadConnection implements ClientChannel<ByteBuf>
         {
             // Closing a socket that already failed: nothing more to do.
         }
-        outLock.lock();
-        try
-        {
-            outWork.signal();
-        }
-        finally
-        {
-            outLock.unlock();
-        }
+        wakeWriter(false, false);
     }
 
     @Override
