@@ -18,6 +18,7 @@ final class BenchFrame
     final UnsafeBuffer buffer;
     long destinationId;
     boolean disco;
+    boolean forwarded;
     int dataLength;
 
     BenchFrame(final int maxDataLength)

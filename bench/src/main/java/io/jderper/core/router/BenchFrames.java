@@ -6,6 +6,8 @@ import io.jderper.core.protocol.ProtocolLimits;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
 
+import java.nio.ByteOrder;
+
 /**
  * A fixed pool of {@link BenchFrame}s behind {@link PacketFrames}, so the benchmark's own frames allocate nothing and
  * what {@code -prof gc} shows is the relay core's. Thread-safe: in the cross-loop benchmark frames are taken on the
@@ -33,8 +35,8 @@ final class BenchFrames implements PacketFrames<BenchFrame>
 
     @Override
     public BenchFrame recvPacket(
-        final long destinationId, final boolean disco, final DirectBuffer sourceKey, final int sourceOffset,
-        final int dataLength)
+        final long destinationId, final boolean disco, final boolean forwarded, final DirectBuffer sourceKey,
+        final int sourceOffset, final int dataLength)
     {
         final BenchFrame frame = free.poll();
         if (null == frame)
@@ -43,10 +45,31 @@ final class BenchFrames implements PacketFrames<BenchFrame>
         }
         frame.destinationId = destinationId;
         frame.disco = disco;
+        frame.forwarded = forwarded;
         frame.dataLength = dataLength;
         FrameHeader.write(frame.buffer, 0, FrameType.RECV_PACKET, ProtocolLimits.KEY_LENGTH + dataLength);
         frame.buffer.putBytes(FrameHeader.LENGTH, sourceKey, sourceOffset, ProtocolLimits.KEY_LENGTH);
         return frame;
+    }
+
+    @Override
+    public BenchFrame forwardPacket(
+        final DirectBuffer sourceKey, final int sourceOffset, final DirectBuffer destinationKey,
+        final int destinationOffset, final int dataLength)
+    {
+        throw new UnsupportedOperationException("the relay-core benchmarks run without mesh peers");
+    }
+
+    @Override
+    public boolean isForwarded(final BenchFrame packet)
+    {
+        return packet.forwarded;
+    }
+
+    @Override
+    public long sourceKeyPrefix(final BenchFrame packet)
+    {
+        return packet.buffer.getLong(FrameHeader.LENGTH, ByteOrder.BIG_ENDIAN);
     }
 
     @Override

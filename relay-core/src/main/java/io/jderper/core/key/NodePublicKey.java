@@ -54,6 +54,19 @@ public final class NodePublicKey
     }
 
     /**
+     * @return the first 8 bytes as a big-endian long, the fingerprint the relay keeps per remote sender.
+     */
+    public long prefix()
+    {
+        long prefix = 0;
+        for (int i = 0; i < Long.BYTES; i++)
+        {
+            prefix = (prefix << 8) | (bytes[i] & 0xFF);
+        }
+        return prefix;
+    }
+
+    /**
      * @return a copy of the raw bytes.
      */
     public byte[] toBytes()

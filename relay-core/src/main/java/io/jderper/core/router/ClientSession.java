@@ -12,6 +12,7 @@ import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.core.protocol.Violation;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,6 +50,8 @@ public final class ClientSession<P>
     private static final double PEER_GONE_NOT_HERE_PER_NS = 1e-9;
     private static final double PEER_GONE_NOT_HERE_BURST = 3;
     private static final int SENT_TO_PRUNE_THRESHOLD = 4096;
+    /** Remote senders remembered per session, for PeerGone when they leave the region; beyond this, forgotten. */
+    static final int MAX_REMOTE_SENDERS = 65_536;
 
     private final long connectionId;
     private final RelayLoop<P> loop;
@@ -81,6 +84,9 @@ public final class ClientSession<P>
     private boolean dirty;
     private Long2ObjectHashMap<ClientSession<P>> sentTo;
     private ClientSession<P> pendingDestination;
+    private PacketForwarder<P> pendingForwarder;
+    /** Key prefixes of mesh-forwarded senders this client received from (spec §4.7); null until the first. */
+    private LongHashSet receivedFromRemote;
     private boolean readingPaused;
     /** Set when the core asked the transport to close; {@link #onClosed()} follows later. */
     private boolean closing;
@@ -373,6 +379,11 @@ public final class ClientSession<P>
         final ClientSession<P> destination = router.lookupActive(head, offset);
         if (null == destination)
         {
+            final PacketForwarder<P> forwarder = router.lookupForwarder(head, offset);
+            if (null != forwarder)
+            {
+                return startForward(forwarder, head, offset, dataLength, disco);
+            }
             metrics.dropped(DropReason.UNKNOWN_DEST, disco, dataLength);
             if (disco)
             {
@@ -381,7 +392,7 @@ public final class ClientSession<P>
             return null;
         }
         noteSentTo(destination);
-        return startFrame(destination, keyBuffer, 0, dataLength, disco);
+        return startFrame(destination, keyBuffer, 0, dataLength, disco, false);
     }
 
     /**
@@ -399,6 +410,7 @@ public final class ClientSession<P>
             return null;
         }
         noteActivity();
+        metrics.packetsForwardedIn.increment();
         final int destinationOffset = offset + ProtocolLimits.KEY_LENGTH;
         final boolean disco = DiscoPacket.isDisco(head, offset + 2 * ProtocolLimits.KEY_LENGTH, dataLength);
         final ClientSession<P> destination = router.lookupActive(head, destinationOffset);
@@ -411,7 +423,24 @@ public final class ClientSession<P>
             }
             return null;
         }
-        return startFrame(destination, head, offset, dataLength, disco);
+        return startFrame(destination, head, offset, dataLength, disco, true);
+    }
+
+    private P startForward(
+        final PacketForwarder<P> forwarder,
+        final DirectBuffer destinationKey,
+        final int destinationOffset,
+        final int dataLength,
+        final boolean disco)
+    {
+        final P packet = frames.forwardPacket(keyBuffer, 0, destinationKey, destinationOffset, dataLength);
+        if (null == packet)
+        {
+            metrics.dropped(DropReason.QUEUE_TAIL, disco, dataLength);
+            return null;
+        }
+        pendingForwarder = forwarder;
+        return packet;
     }
 
     private P startFrame(
@@ -419,9 +448,11 @@ public final class ClientSession<P>
         final DirectBuffer sourceKey,
         final int sourceOffset,
         final int dataLength,
-        final boolean disco)
+        final boolean disco,
+        final boolean forwarded)
     {
-        final P packet = frames.recvPacket(destination.connectionId, disco, sourceKey, sourceOffset, dataLength);
+        final P packet = frames.recvPacket(destination.connectionId, disco, forwarded, sourceKey, sourceOffset,
+            dataLength);
         if (null == packet)
         {
             metrics.dropped(DropReason.QUEUE_TAIL, disco, dataLength);
@@ -439,6 +470,13 @@ public final class ClientSession<P>
      */
     public void completePacket(final P packet)
     {
+        final PacketForwarder<P> forwarder = pendingForwarder;
+        if (null != forwarder)
+        {
+            pendingForwarder = null;
+            completeForward(forwarder, packet);
+            return;
+        }
         final ClientSession<P> destination = pendingDestination;
         pendingDestination = null;
         if (null == destination)
@@ -464,6 +502,53 @@ public final class ClientSession<P>
     public void abandonPacket()
     {
         pendingDestination = null;
+        pendingForwarder = null;
+    }
+
+    private void completeForward(final PacketForwarder<P> forwarder, final P packet)
+    {
+        // Read before the hand-over: the forwarder owns (and may release) the frame once called.
+        final int dataLength = frames.dataLength(packet);
+        metrics.packetsForwardedOut.increment();
+        if (!forwarder.forward(packet))
+        {
+            metrics.dropped(DropReason.QUEUE_TAIL, false, dataLength);
+        }
+    }
+
+    /**
+     * Remembers that this client received a packet from a key connected to another node (or one that was here and
+     * is now there), so that it hears PeerGone when the key leaves the region. On the loop thread.
+     */
+    void noteRemoteSender(final long keyPrefix)
+    {
+        LongHashSet senders = receivedFromRemote;
+        if (null == senders)
+        {
+            if (STATE_CLOSED == state)
+            {
+                return;
+            }
+            senders = new LongHashSet();
+            receivedFromRemote = senders;
+        }
+        if (senders.size() < MAX_REMOTE_SENDERS && senders.add(keyPrefix) && 1 == senders.size())
+        {
+            router.noteRemoteReceiverSession(1);
+        }
+    }
+
+    void onRemoteSenderGone(final long keyPrefix, final DirectBuffer key)
+    {
+        final LongHashSet senders = receivedFromRemote;
+        if (null != senders && senders.remove(keyPrefix))
+        {
+            if (senders.isEmpty())
+            {
+                router.noteRemoteReceiverSession(-1);
+            }
+            writePeerGone(key, 0, PeerGoneReason.DISCONNECTED);
+        }
     }
 
     private void noteActivity()
@@ -597,6 +682,10 @@ public final class ClientSession<P>
             return;
         }
         markDirty();
+        if (frames.isForwarded(packet))
+        {
+            noteRemoteSender(frames.sourceKeyPrefix(packet));
+        }
         if (dataQueue.isEmpty() && discoQueue.isEmpty() && channel.isWritable())
         {
             // Nothing waits ahead of it: write now, flush with the rest of the batch.
@@ -781,6 +870,11 @@ public final class ClientSession<P>
         {
             router.removeWatcher(this);
         }
+        if (null != receivedFromRemote && !receivedFromRemote.isEmpty())
+        {
+            router.noteRemoteReceiverSession(-1);
+        }
+        receivedFromRemote = null;
         if (wasEstablished)
         {
             router.unregister(this);

@@ -5,6 +5,7 @@ import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -52,6 +53,29 @@ public final class RelayLoop<P>
         this.clock = clock;
         this.queuePool = new QueuePool(config.sendQueueDepth(), config.pooledQueues());
         this.inbox = new ManyToOneConcurrentArrayQueue<>(config.inboxCapacity());
+        router.addLoop(this);
+    }
+
+    /**
+     * Runs a control-plane task on this loop's thread.
+     */
+    void execute(final Runnable task)
+    {
+        executor.execute(task);
+    }
+
+    /**
+     * A key left the region: PeerGone to each session here that received packets from it through a mesh peer.
+     */
+    void onPeerGoneFromRegion(final byte[] key)
+    {
+        final UnsafeBuffer keyBuffer = new UnsafeBuffer(key);
+        final long prefix = keyBuffer.getLong(0, ByteOrder.BIG_ENDIAN);
+        for (int i = sessions.size() - 1; i >= 0; i--)
+        {
+            sessions.get(i).onRemoteSenderGone(prefix, keyBuffer);
+        }
+        flushDirty();
     }
 
     /**

@@ -63,6 +63,18 @@ public final class RelayMetrics
     public final AtomicLong currentDupClientConns = new AtomicLong();
     /** Mesh watchers. */
     public final AtomicLong watchers = new AtomicLong();
+    /** SendPackets handed to a mesh peer because the destination is connected to another node. */
+    public final LongAdder packetsForwardedOut = new LongAdder();
+    /** ForwardPackets received from mesh peers. */
+    public final LongAdder packetsForwardedIn = new LongAdder();
+    /** Keys that gained a second mesh route. */
+    public final LongAdder multiForwarderCreated = new LongAdder();
+    /** Keys that went back to one mesh route. */
+    public final LongAdder multiForwarderDeleted = new LongAdder();
+    /** Mesh route removals for a route that was not registered (harmless repeats). */
+    public final LongAdder packetForwarderDeleteOtherValue = new LongAdder();
+    /** Keys reachable through a mesh peer. */
+    public final AtomicLong remoteKeys = new AtomicLong();
 
     private final LongAdder[][] packetsDropped = newGrid();
     private final LongAdder[][] bytesDropped = newGrid();

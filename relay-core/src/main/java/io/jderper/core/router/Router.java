@@ -13,9 +13,12 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Who is connected, and where a packet for a key goes (spec §4.4–§4.7).
@@ -37,10 +40,21 @@ public final class Router<P>
     private final SessionTable<P> sessionTable = new SessionTable<>();
     private final KeyTable activeByKey = new KeyTable(1024);
     private final CopyOnWriteArrayList<ClientSession<P>> watchers = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<RelayLoop<P>> loops = new CopyOnWriteArrayList<>();
+    /** Keys connected to other nodes of the region: key to an index into {@link #forwarderSlots}. */
+    private final KeyTable forwarderByKey = new KeyTable(256);
+    /** Every forwarder ever registered, by index; replaced (never changed in place) under {@code lock}. */
+    private volatile Object[] forwarderSlots = new Object[0];
+    /** Sessions holding records of packets from remote keys; while 0, no departure needs a broadcast. */
+    private final AtomicInteger remoteReceiverSessions = new AtomicInteger();
 
     private final Object lock = new Object();
     /** Guarded by {@code lock}: every local connection of each key, and what departed duplicates sent to. */
     private final HashMap<NodePublicKey, KeyConnections<P>> byKey = new HashMap<>();
+    /** Guarded by {@code lock}: the forwarders of each remote key, first registered first (it is preferred). */
+    private final HashMap<NodePublicKey, ArrayList<PacketForwarder<P>>> forwardersByKey = new HashMap<>();
+    /** Guarded by {@code lock}: each forwarder's index into {@link #forwarderSlots}. */
+    private final IdentityHashMap<PacketForwarder<P>, Integer> forwarderIndex = new IdentityHashMap<>();
 
     /**
      * @param handshake server key and handshake logic.
@@ -110,6 +124,156 @@ public final class Router<P>
         final ClientSession<P> session = sessionTable.bySlot(slot);
         // A reader racing a departure may see a slot already reused by another key: check the key itself.
         return null != session && session.isEstablished() && session.hasKey(key, keyOffset) ? session : null;
+    }
+
+    /**
+     * Finds the mesh peer that forwards to the key at {@code keyOffset}, without locking or allocating. Callers ask
+     * only after {@link #lookupActive} found no local connection: a local connection always wins.
+     *
+     * @param key       buffer holding the key.
+     * @param keyOffset where the 32 bytes start.
+     * @return the preferred forwarder, or null if no mesh peer has the key.
+     */
+    @SuppressWarnings("unchecked")
+    public PacketForwarder<P> lookupForwarder(final DirectBuffer key, final int keyOffset)
+    {
+        final int slot = forwarderByKey.get(key, keyOffset);
+        if (KeyTable.MISSING == slot)
+        {
+            return null;
+        }
+        final Object[] slots = forwarderSlots;
+        return slot < slots.length ? (PacketForwarder<P>)slots[slot] : null;
+    }
+
+    /**
+     * Registers a mesh peer as a route to a key it reported present (spec §4.7). Repeats are ignored; a second
+     * peer for the same key is kept behind the first, which stays preferred.
+     *
+     * @param key       the remote key.
+     * @param forwarder the mesh peer that has it.
+     */
+    public void addForwarder(final NodePublicKey key, final PacketForwarder<P> forwarder)
+    {
+        synchronized (lock)
+        {
+            final ArrayList<PacketForwarder<P>> forwarders =
+                forwardersByKey.computeIfAbsent(key, k -> new ArrayList<>(1));
+            for (final PacketForwarder<P> each : forwarders)
+            {
+                if (each == forwarder)
+                {
+                    return;
+                }
+            }
+            forwarders.add(forwarder);
+            if (1 == forwarders.size())
+            {
+                forwarderByKey.put(key.toBytes(), slotOf(forwarder));
+                metrics.remoteKeys.incrementAndGet();
+            }
+            else if (2 == forwarders.size())
+            {
+                metrics.multiForwarderCreated.increment();
+            }
+        }
+    }
+
+    /**
+     * Removes a mesh peer as a route to a key (it reported the key gone, or its connection broke). If that was
+     * the key's last route and the key has no local connection either, the key has left the region: every local
+     * client that received packets from it gets PeerGone, as derper's forwarder removal does.
+     *
+     * @param key       the remote key.
+     * @param forwarder the mesh peer.
+     */
+    public void removeForwarder(final NodePublicKey key, final PacketForwarder<P> forwarder)
+    {
+        final boolean leftRegion;
+        synchronized (lock)
+        {
+            final ArrayList<PacketForwarder<P>> forwarders = forwardersByKey.get(key);
+            final int index = null == forwarders ? -1 : indexOfIdentity(forwarders, forwarder);
+            if (index < 0)
+            {
+                // Harmless: PeerPresent and PeerGone are not 1:1 (spec §4.7).
+                metrics.packetForwarderDeleteOtherValue.increment();
+                return;
+            }
+            forwarders.remove(index);
+            if (!forwarders.isEmpty())
+            {
+                if (1 == forwarders.size())
+                {
+                    metrics.multiForwarderDeleted.increment();
+                }
+                forwarderByKey.put(key.toBytes(), slotOf(forwarders.getFirst()));
+                return;
+            }
+            forwardersByKey.remove(key);
+            forwarderByKey.remove(key.toBytes());
+            metrics.remoteKeys.decrementAndGet();
+            leftRegion = !byKey.containsKey(key);
+        }
+        if (leftRegion)
+        {
+            notePeerGoneFromRegion(key);
+        }
+    }
+
+    private static <T> int indexOfIdentity(final List<T> list, final T item)
+    {
+        for (int i = 0; i < list.size(); i++)
+        {
+            if (list.get(i) == item)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private int slotOf(final PacketForwarder<P> forwarder)
+    {
+        final Integer known = forwarderIndex.get(forwarder);
+        if (null != known)
+        {
+            return known;
+        }
+        final Object[] slots = forwarderSlots;
+        final Object[] grown = Arrays.copyOf(slots, slots.length + 1);
+        grown[slots.length] = forwarder;
+        // Published before the key table can name the new slot.
+        forwarderSlots = grown;
+        forwarderIndex.put(forwarder, slots.length);
+        return slots.length;
+    }
+
+    /**
+     * Tells every loop that a key is gone from the whole region; each of their sessions that received packets
+     * from it through a mesh peer gets PeerGone.
+     */
+    private void notePeerGoneFromRegion(final NodePublicKey key)
+    {
+        if (0 == remoteReceiverSessions.get())
+        {
+            return;
+        }
+        final byte[] keyBytes = key.toBytes();
+        for (final RelayLoop<P> loop : loops)
+        {
+            loop.execute(() -> loop.onPeerGoneFromRegion(keyBytes));
+        }
+    }
+
+    void addLoop(final RelayLoop<P> loop)
+    {
+        loops.add(loop);
+    }
+
+    void noteRemoteReceiverSession(final int delta)
+    {
+        remoteReceiverSessions.addAndGet(delta);
     }
 
     /**
@@ -184,6 +348,7 @@ public final class Router<P>
         final NodePublicKey key = session.key();
         final List<ClientSession<P>> notify = new ArrayList<>();
         final boolean keyGone;
+        final boolean stillInRegion;
         synchronized (lock)
         {
             final KeyConnections<P> connections = byKey.get(key);
@@ -191,6 +356,7 @@ public final class Router<P>
             {
                 return;
             }
+            stillInRegion = forwardersByKey.containsKey(key);
             metrics.currentConnections.decrementAndGet();
             if (session.isNotIdeal())
             {
@@ -245,10 +411,24 @@ public final class Router<P>
         if (keyGone)
         {
             final byte[] keyBytes = key.toBytes();
-            for (final ClientSession<P> destination : notify)
+            if (stillInRegion)
             {
-                destination.channel().execute(() -> destination.writePeerGone(
-                    new UnsafeBuffer(keyBytes), 0, PeerGoneReason.DISCONNECTED));
+                // The key is connected to another node (spec §4.7): its receivers here are told only when it
+                // leaves the region, like receivers of packets it sent through that node.
+                final long prefix = key.prefix();
+                for (final ClientSession<P> destination : notify)
+                {
+                    destination.channel().execute(() -> destination.noteRemoteSender(prefix));
+                }
+            }
+            else
+            {
+                for (final ClientSession<P> destination : notify)
+                {
+                    destination.channel().execute(() -> destination.writePeerGone(
+                        new UnsafeBuffer(keyBytes), 0, PeerGoneReason.DISCONNECTED));
+                }
+                notePeerGoneFromRegion(key);
             }
             for (final ClientSession<P> watcher : watchers)
             {

@@ -244,6 +244,22 @@ final class RelayHarness
             return frame;
         }
 
+        /** Does what the transport does for one ForwardPacket from a mesh peer. */
+        TestFrame forward(final byte[] source, final byte[] destination, final byte[] data)
+        {
+            final byte[] head = new byte[3 + 64 + Math.min(6, data.length)];
+            System.arraycopy(source, 0, head, 3, 32);
+            System.arraycopy(destination, 0, head, 3 + 32, 32);
+            System.arraycopy(data, 0, head, 3 + 64, Math.min(6, data.length));
+            final TestFrame frame = session.beginForwardPacket(new UnsafeBuffer(head), 3, data.length);
+            if (null != frame)
+            {
+                frame.fill(data);
+                session.completePacket(frame);
+            }
+            return frame;
+        }
+
         TestFrame send(final Client destination, final byte[] data)
         {
             return send(destination.publicKey(), data);

@@ -10,17 +10,23 @@ final class TestFrame
 {
     final long destinationId;
     final boolean disco;
+    final boolean forwarded;
     final byte[] sourceKey;
+    /** Set only on ForwardPacket frames, which name their destination by key. */
+    final byte[] destinationKey;
     final int dataLength;
     private byte[] data;
     boolean released;
     boolean written;
 
-    TestFrame(final long destinationId, final boolean disco, final byte[] sourceKey, final int dataLength)
+    TestFrame(final long destinationId, final boolean disco, final boolean forwarded, final byte[] sourceKey,
+        final byte[] destinationKey, final int dataLength)
     {
         this.destinationId = destinationId;
         this.disco = disco;
+        this.forwarded = forwarded;
         this.sourceKey = sourceKey;
+        this.destinationKey = destinationKey;
         this.dataLength = dataLength;
     }
 

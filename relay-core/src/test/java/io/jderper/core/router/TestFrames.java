@@ -2,10 +2,12 @@ package io.jderper.core.router;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Fake {@link PacketFrames}: records every frame it hands out, refuses double releases, and can simulate an
@@ -18,18 +20,51 @@ final class TestFrames implements PacketFrames<TestFrame>
 
     @Override
     public TestFrame recvPacket(
-        final long destinationId, final boolean disco, final DirectBuffer sourceKey, final int sourceOffset,
-        final int dataLength)
+        final long destinationId, final boolean disco, final boolean forwarded, final DirectBuffer sourceKey,
+        final int sourceOffset, final int dataLength)
     {
         if (exhausted)
         {
             return null;
         }
-        final byte[] key = new byte[32];
-        sourceKey.getBytes(sourceOffset, key);
-        final TestFrame frame = new TestFrame(destinationId, disco, key, dataLength);
+        final TestFrame frame = new TestFrame(destinationId, disco, forwarded, key(sourceKey, sourceOffset), null,
+            dataLength);
         created.add(frame);
         return frame;
+    }
+
+    @Override
+    public TestFrame forwardPacket(
+        final DirectBuffer sourceKey, final int sourceOffset, final DirectBuffer destinationKey,
+        final int destinationOffset, final int dataLength)
+    {
+        if (exhausted)
+        {
+            return null;
+        }
+        final TestFrame frame = new TestFrame(-1, false, false, key(sourceKey, sourceOffset),
+            key(destinationKey, destinationOffset), dataLength);
+        created.add(frame);
+        return frame;
+    }
+
+    private static byte[] key(final DirectBuffer buffer, final int offset)
+    {
+        final byte[] key = new byte[32];
+        buffer.getBytes(offset, key);
+        return key;
+    }
+
+    @Override
+    public boolean isForwarded(final TestFrame packet)
+    {
+        return packet.forwarded;
+    }
+
+    @Override
+    public long sourceKeyPrefix(final TestFrame packet)
+    {
+        return new UnsafeBuffer(packet.sourceKey).getLong(0, ByteOrder.BIG_ENDIAN);
     }
 
     @Override

@@ -17,17 +17,23 @@ import java.nio.ByteOrder;
  * <pre>
  *  0            8        9      14               46
  *  +------------+--------+------+----------------+-------------------+
- *  | dest id    | disco  | hdr  | source key     | packet data       |
+ *  | dest id    | flags  | hdr  | source key     | packet data       |
  *  +------------+--------+------+----------------+-------------------+
  *                        ^ readerIndex: what the channel writes
  * </pre>
+ *
+ * <p>The flags byte says disco (bit 0) and forwarded by a mesh peer (bit 1). A ForwardPacket frame for a mesh
+ * peer has the same prefix (no destination id) and the destination key after the source key.
  */
 public final class ByteBufPacketFrames implements PacketFrames<ByteBuf>
 {
     private static final int DESTINATION_OFFSET = 0;
-    private static final int DISCO_OFFSET = 8;
+    private static final int FLAGS_OFFSET = 8;
     private static final int PREFIX_LENGTH = 9;
-    private static final int FRAME_OVERHEAD = FrameHeader.LENGTH + ProtocolLimits.KEY_LENGTH;
+    private static final int SOURCE_KEY_OFFSET = PREFIX_LENGTH + FrameHeader.LENGTH;
+    private static final byte FLAG_DISCO = 1;
+    private static final byte FLAG_FORWARDED = 2;
+    private static final long NO_DESTINATION = -1;
 
     private final ByteBufAllocator allocator;
 
@@ -41,20 +47,41 @@ public final class ByteBufPacketFrames implements PacketFrames<ByteBuf>
 
     @Override
     public ByteBuf recvPacket(
-        final long destinationId, final boolean disco, final DirectBuffer sourceKey, final int sourceOffset,
-        final int dataLength)
+        final long destinationId, final boolean disco, final boolean forwarded, final DirectBuffer sourceKey,
+        final int sourceOffset, final int dataLength)
     {
-        final ByteBuf frame = allocator.directBuffer(PREFIX_LENGTH + FRAME_OVERHEAD + dataLength);
+        final ByteBuf frame = allocator.directBuffer(SOURCE_KEY_OFFSET + ProtocolLimits.KEY_LENGTH + dataLength);
         frame.writeLong(destinationId);
-        frame.writeByte(disco ? 1 : 0);
+        frame.writeByte((disco ? FLAG_DISCO : 0) | (forwarded ? FLAG_FORWARDED : 0));
         frame.writeByte(FrameType.RECV_PACKET);
         frame.writeInt(ProtocolLimits.KEY_LENGTH + dataLength);
-        for (int i = 0; i < ProtocolLimits.KEY_LENGTH; i += Long.BYTES)
-        {
-            frame.writeLong(sourceKey.getLong(sourceOffset + i, ByteOrder.BIG_ENDIAN));
-        }
+        writeKey(frame, sourceKey, sourceOffset);
         frame.readerIndex(PREFIX_LENGTH);
         return frame;
+    }
+
+    @Override
+    public ByteBuf forwardPacket(
+        final DirectBuffer sourceKey, final int sourceOffset, final DirectBuffer destinationKey,
+        final int destinationOffset, final int dataLength)
+    {
+        final ByteBuf frame = allocator.directBuffer(SOURCE_KEY_OFFSET + 2 * ProtocolLimits.KEY_LENGTH + dataLength);
+        frame.writeLong(NO_DESTINATION);
+        frame.writeByte(0);
+        frame.writeByte(FrameType.FORWARD_PACKET);
+        frame.writeInt(2 * ProtocolLimits.KEY_LENGTH + dataLength);
+        writeKey(frame, sourceKey, sourceOffset);
+        writeKey(frame, destinationKey, destinationOffset);
+        frame.readerIndex(PREFIX_LENGTH);
+        return frame;
+    }
+
+    private static void writeKey(final ByteBuf frame, final DirectBuffer key, final int offset)
+    {
+        for (int i = 0; i < ProtocolLimits.KEY_LENGTH; i += Long.BYTES)
+        {
+            frame.writeLong(key.getLong(offset + i, ByteOrder.BIG_ENDIAN));
+        }
     }
 
     @Override
@@ -66,13 +93,26 @@ public final class ByteBufPacketFrames implements PacketFrames<ByteBuf>
     @Override
     public boolean isDisco(final ByteBuf packet)
     {
-        return 0 != packet.getByte(DISCO_OFFSET);
+        return 0 != (packet.getByte(FLAGS_OFFSET) & FLAG_DISCO);
+    }
+
+    @Override
+    public boolean isForwarded(final ByteBuf packet)
+    {
+        return 0 != (packet.getByte(FLAGS_OFFSET) & FLAG_FORWARDED);
+    }
+
+    @Override
+    public long sourceKeyPrefix(final ByteBuf packet)
+    {
+        return packet.getLong(SOURCE_KEY_OFFSET);
     }
 
     @Override
     public int dataLength(final ByteBuf packet)
     {
-        return packet.getInt(PREFIX_LENGTH + FrameHeader.PAYLOAD_LENGTH_OFFSET) - ProtocolLimits.KEY_LENGTH;
+        final int keys = FrameType.FORWARD_PACKET == packet.getByte(PREFIX_LENGTH) ? 2 : 1;
+        return packet.getInt(PREFIX_LENGTH + FrameHeader.PAYLOAD_LENGTH_OFFSET) - keys * ProtocolLimits.KEY_LENGTH;
     }
 
     @Override
