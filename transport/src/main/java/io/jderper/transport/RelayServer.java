@@ -23,6 +23,8 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -31,6 +33,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +68,7 @@ public final class RelayServer implements AutoCloseable
     private final RelayLoops loops;
     private final Channel mainChannel;
     private final Channel httpChannel;
+    private final ChannelGroup connections;
 
     /**
      * What the server listens on and with.
@@ -104,8 +108,9 @@ public final class RelayServer implements AutoCloseable
     }
 
     private RelayServer(final Settings settings, final IoTransport transport, final EventLoopGroup group,
-        final RelayLoops loops, final Channel mainChannel, final Channel httpChannel)
+        final RelayLoops loops, final Channel mainChannel, final Channel httpChannel, final ChannelGroup connections)
     {
+        this.connections = connections;
         this.settings = settings;
         this.transport = transport;
         this.group = group;
@@ -133,11 +138,16 @@ public final class RelayServer implements AutoCloseable
             final RelayLoops loops = new RelayLoops(group, settings.router(), PooledByteBufAllocator.DEFAULT);
             final DerpUpgrade upgrade = new DerpUpgrade(loops, settings.handshake());
             final RelayMetrics metrics = settings.router().metrics();
+            // Every accepted connection, so that close() can close them (and free their TLS engines) while the
+            // loops still run; the group forgets a connection when it closes.
+            final ChannelGroup connections = new DefaultChannelGroup("jderper-connections",
+                GlobalEventExecutor.INSTANCE);
             final Channel main = bootstrap(group, transport, new ChannelInitializer<SocketChannel>()
             {
                 @Override
                 protected void initChannel(final SocketChannel ch)
                 {
+                    connections.add(ch);
                     final ChannelPipeline pipeline = ch.pipeline();
                     settings.tls().ifPresent(tls ->
                     {
@@ -158,12 +168,13 @@ public final class RelayServer implements AutoCloseable
                     @Override
                     protected void initChannel(final SocketChannel ch)
                     {
+                        connections.add(ch);
                         addHttpCodec(ch.pipeline());
                         ch.pipeline().addLast("http", new PlainHttpPortHandler(settings.acmeHttp01()));
                     }
                 }).bind(httpAddress).sync().channel();
             }
-            final RelayServer server = new RelayServer(settings, transport, group, loops, main, http);
+            final RelayServer server = new RelayServer(settings, transport, group, loops, main, http, connections);
             LOG.info("listening on {} ({}), {} event loops{}", server.mainAddress(),
                 settings.tls().isPresent() ? "TLS" : "plain HTTP", threads,
                 null == http ? "" : ", plain HTTP on " + http.localAddress());
@@ -261,6 +272,7 @@ public final class RelayServer implements AutoCloseable
         {
             httpChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
+        connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         loops.stop();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
