@@ -22,6 +22,7 @@ import io.jderper.transport.LeakDetection;
 import io.jderper.transport.RelayServer;
 import io.jderper.transport.http.TlsAlpnValidation;
 import io.jderper.transport.io.OpenFileLimit;
+import io.jderper.transport.mesh.Mesh;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
@@ -192,7 +193,12 @@ public final class Main
             logConnectionCapacity(provider);
             sslContext = Optional.of(tlsContext(provider, store, serverKey));
         }
-        final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), random);
+        final Optional<byte[]> meshKey = meshKey(options);
+        if (!options.meshWith().isEmpty() && meshKey.isEmpty())
+        {
+            throw new StartupException("--mesh-with requires --mesh-psk-file");
+        }
+        final ServerHandshake handshake = new ServerHandshake(serverKey, meshKey, random);
         final RelayMetrics metrics = new RelayMetrics();
         final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
             RelayConfig.defaults(options.tcpWriteTimeout().toMillis()), metrics);
@@ -230,10 +236,14 @@ public final class Main
         }
         // The CA validates through the listeners, so certificates are asked for once they are up.
         acme.ifPresent(Main::keepAcmeCertificate);
+        final Optional<Mesh> mesh = options.meshWith().isEmpty() ? Optional.empty() :
+            Optional.of(Mesh.start(options.meshWith(), serverKey, meshKey.orElseThrow(),
+                Mesh.trustFrom(System.getenv()), tlsProvider(options.tlsProvider()), router));
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             LOG.info("shutting down");
+            mesh.ifPresent(Mesh::close);
             server.close();
             LOG.info("relay stopped: {}", metrics.summary());
             stun.ifPresent(StunServer::close);
@@ -252,6 +262,50 @@ public final class Main
         }
         printBanner(out, options, server, serverKey, tls, derpMapEntry.get().apply(pinOf(certificates)));
         stopped.await();
+    }
+
+    /**
+     * The mesh key as derper finds it: {@code TAILSCALE_DERPER_MESH_KEY} with {@code -dev}, else
+     * {@code -mesh-psk-file} or its default paths.
+     */
+    private static Optional<byte[]> meshKey(final DerperOptions options)
+    {
+        if (options.dev())
+        {
+            final String fromEnvironment = System.getenv(MeshKeyFile.DEV_ENVIRONMENT_VARIABLE);
+            if (null == fromEnvironment || fromEnvironment.isEmpty())
+            {
+                LOG.info("no mesh key configured for -dev (set {} for one)", MeshKeyFile.DEV_ENVIRONMENT_VARIABLE);
+                return Optional.empty();
+            }
+            try
+            {
+                final byte[] key = MeshKeyFile.parse(fromEnvironment);
+                LOG.info("DERP mesh key configured from {}", MeshKeyFile.DEV_ENVIRONMENT_VARIABLE);
+                return Optional.of(key);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new StartupException(MeshKeyFile.DEV_ENVIRONMENT_VARIABLE + ": " + ex.getMessage());
+            }
+        }
+        final Optional<Path> file = options.meshPskFile().isEmpty() ?
+            MeshKeyFile.defaultPath(System.getProperty("user.home")) : Optional.of(Path.of(options.meshPskFile()));
+        if (file.isEmpty())
+        {
+            LOG.info("no mesh key configured");
+            return Optional.empty();
+        }
+        try
+        {
+            final byte[] key = MeshKeyFile.read(file.get());
+            LOG.info("DERP mesh key configured from {}", file.get());
+            return Optional.of(key);
+        }
+        catch (final IOException ex)
+        {
+            throw new StartupException(ex.getMessage());
+        }
     }
 
     private static NodePrivateKey serverKey(final DerperOptions options, final SecureRandom random)

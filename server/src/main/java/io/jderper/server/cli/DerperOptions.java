@@ -2,6 +2,7 @@ package io.jderper.server.cli;
 
 import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.tls.Hostnames;
+import io.jderper.transport.mesh.MeshPeerAddress;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,6 +38,8 @@ import java.util.Optional;
  * @param acme             the {@code -acme-*} flags.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt, openssl or jdk.
+ * @param meshPskFile      {@code -mesh-psk-file}, empty if not given (derper's default paths are looked up at start).
+ * @param meshWith         {@code -mesh-with}, parsed; empty for none.
  * @param warnings         things worth a startup warning (defaults we do not act on).
  */
 public record DerperOptions(
@@ -61,6 +64,8 @@ public record DerperOptions(
     Acme acme,
     Duration tcpWriteTimeout,
     String tlsProvider,
+    String meshPskFile,
+    List<MeshPeerAddress> meshWith,
     List<String> warnings)
 {
     /** TLS engines {@code -tls-provider} accepts; auto is Conscrypt when its native library loads, else the JDK. */
@@ -84,8 +89,6 @@ public record DerperOptions(
     /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
         Map.entry("home", "custom home pages"),
-        Map.entry("mesh-psk-file", "meshing"),
-        Map.entry("mesh-with", "meshing"),
         Map.entry("bootstrap-dns-names", "bootstrap DNS"),
         Map.entry("unpublished-bootstrap-dns-names", "bootstrap DNS"),
         Map.entry("verify-clients", "client admission"),
@@ -120,7 +123,7 @@ public record DerperOptions(
             if (UNSUPPORTED.contains(name))
             {
                 throw new GoFlags.FlagException("-" + name + " (setec secrets) is not supported by jderper; " +
-                    "give the mesh key with -mesh-psk-file once meshing is available");
+                    "give the mesh key with -mesh-psk-file");
             }
             if (NOT_YET.containsKey(name) && !isHarmless(flags, name))
             {
@@ -172,6 +175,15 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-tls-provider must be one of " + TLS_PROVIDERS + ", got \"" +
                 tlsProvider + "\"");
         }
+        final List<MeshPeerAddress> meshWith;
+        try
+        {
+            meshWith = MeshPeerAddress.parseList(flags.string("mesh-with", ""));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new GoFlags.FlagException("-mesh-with: " + ex.getMessage());
+        }
         final List<String> warnings = new ArrayList<>();
         if (dev && flags.isSet("a"))
         {
@@ -213,6 +225,8 @@ public record DerperOptions(
                 flags.string("acme-ca-file", "")),
             writeTimeout,
             tlsProvider,
+            flags.string("mesh-psk-file", ""),
+            List.copyOf(meshWith),
             List.copyOf(warnings));
     }
 
@@ -241,7 +255,7 @@ public record DerperOptions(
         {
             case "verify-clients", "ace" -> !flags.bool(name, false);
             case "verify-client-url-fail-open" -> flags.bool(name, true);
-            case "home", "mesh-with", "mesh-psk-file", "verify-client-url", "rate-config", "bootstrap-dns-names",
+            case "home", "verify-client-url", "rate-config", "bootstrap-dns-names",
                  "unpublished-bootstrap-dns-names", "socket" ->
                 flags.string(name, "").isEmpty();
             default -> false;

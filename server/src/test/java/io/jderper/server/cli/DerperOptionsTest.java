@@ -26,8 +26,6 @@ class DerperOptionsTest
     /** Every flag jderper does not implement yet, with a value that asks for something other than the default. */
     private static final Map<String, String[]> NOT_YET_NON_DEFAULT = new TreeMap<>(Map.ofEntries(
         Map.entry("home", new String[] {"-home", "blank"}),
-        Map.entry("mesh-psk-file", new String[] {"-mesh-psk-file", "mesh.key"}),
-        Map.entry("mesh-with", new String[] {"-mesh-with", "a,b"}),
         Map.entry("bootstrap-dns-names", new String[] {"-bootstrap-dns-names", "example.com"}),
         Map.entry("unpublished-bootstrap-dns-names", new String[] {"-unpublished-bootstrap-dns-names", "x.example"}),
         Map.entry("verify-clients", new String[] {"-verify-clients"}),
@@ -164,8 +162,6 @@ class DerperOptionsTest
             Arguments.of((Object)new String[] {"-ace=false"}),
             Arguments.of((Object)new String[] {"-home", ""}),
             Arguments.of((Object)new String[] {"-home="}),
-            Arguments.of((Object)new String[] {"-mesh-with", ""}),
-            Arguments.of((Object)new String[] {"-mesh-psk-file", ""}),
             Arguments.of((Object)new String[] {"-verify-client-url", ""}),
             Arguments.of((Object)new String[] {"-rate-config", ""}),
             Arguments.of((Object)new String[] {"-bootstrap-dns-names", ""}),
@@ -176,6 +172,28 @@ class DerperOptionsTest
             Arguments.of((Object)new String[] {"-acme-email", ""}),
             Arguments.of((Object)new String[] {"-verify-clients=false", "-verify-client-url-fail-open=true",
                 "-home", "", "--ace=false", "-dev"}));
+    }
+
+    @Test
+    void shouldParseTheMeshFlags()
+    {
+        final DerperOptions options = parse("-mesh-psk-file", "/etc/derp/mesh.key", "-mesh-with",
+            "derp1.example.com,derp2.example.com:8443/10.0.0.2");
+
+        assertThat(options.meshPskFile()).isEqualTo("/etc/derp/mesh.key");
+        assertThat(options.meshWith()).extracting(address -> address.name() + "/" + address.dialHost())
+            .containsExactly("derp1.example.com/null", "derp2.example.com:8443/10.0.0.2");
+        assertThat(parse().meshWith()).isEmpty();
+        assertThat(parse().meshPskFile()).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseAMalformedMeshEntryNamingIt()
+    {
+        assertThatThrownBy(() -> parse("-mesh-with", "ok.example.com,a/b/c"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("-mesh-with: ")
+            .hasMessageContaining("a/b/c");
     }
 
     @ParameterizedTest

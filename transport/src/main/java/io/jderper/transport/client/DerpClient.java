@@ -275,6 +275,23 @@ public final class DerpClient
     }
 
     /**
+     * Writes a whole frame the caller built (the readable bytes, header first) without flushing, e.g. a
+     * ForwardPacket a relay made for its mesh peer. Takes ownership: the frame is released whatever happens.
+     *
+     * @param frame the frame.
+     * @return false if the client is not ready or already closed (the frame was released unwritten).
+     */
+    public boolean writeFrame(final ByteBuf frame)
+    {
+        if (STATE_READY != state)
+        {
+            frame.release();
+            return false;
+        }
+        return write(frame, false);
+    }
+
+    /**
      * Flushes what was written; cheap when nothing is pending.
      */
     public void flush()

@@ -21,6 +21,7 @@ public final class DerpClientOptions
     private final URI url;
     private final boolean tls;
     private final String host;
+    private final String dialHost;
     private final int port;
     private final String requestTarget;
     private final NodePrivateKey privateKey;
@@ -38,6 +39,7 @@ public final class DerpClientOptions
         this.url = builder.url;
         this.tls = "https".equals(builder.url.getScheme().toLowerCase(Locale.ROOT));
         this.host = host;
+        this.dialHost = null == builder.dialHost ? host : builder.dialHost;
         this.port = port;
         this.requestTarget = requestTarget;
         this.privateKey = builder.privateKey;
@@ -60,6 +62,14 @@ public final class DerpClientOptions
     public static Builder builder(final URI url, final NodePrivateKey privateKey)
     {
         return new Builder(url, privateKey);
+    }
+
+    /**
+     * @return where the TCP connection goes: the URL's host unless a dial host was given.
+     */
+    public String dialHost()
+    {
+        return dialHost;
     }
 
     /**
@@ -209,6 +219,7 @@ public final class DerpClientOptions
     {
         return "DerpClientOptions{url=" + url + ", key=" + privateKey.publicKey().toShortString() +
             (tls ? ", trust=" + trust : "") + (null == localAddress ? "" : ", local=" + localAddress.getHostAddress()) +
+            (dialHost.equals(host) ? "" : ", dial=" + dialHost) +
             ", fastStart=" + fastStart + ", canAckPings=" + canAckPings + ", prober=" + prober +
             ", mesh=" + (null != meshKey) + ", handshakeTimeoutMs=" + handshakeTimeoutMs + '}';
     }
@@ -227,6 +238,7 @@ public final class DerpClientOptions
         private boolean prober;
         private byte[] meshKey;
         private String idealNode;
+        private String dialHost;
         private long handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 
         private Builder(final URI url, final NodePrivateKey privateKey)
@@ -308,6 +320,18 @@ public final class DerpClientOptions
         }
 
         /**
+         * @param dialHost host name or IP to open the TCP connection to instead of the URL's host, which still names
+         *                 the server for SNI, certificate checks and the Host header (derper's
+         *                 {@code -mesh-with host/dialhost}); null to dial the URL's host.
+         * @return this.
+         */
+        public Builder dialHost(final String dialHost)
+        {
+            this.dialHost = dialHost;
+            return this;
+        }
+
+        /**
          * @param handshakeTimeoutMs bound on the whole connect and handshake, in milliseconds.
          * @return this.
          */
@@ -347,6 +371,10 @@ public final class DerpClientOptions
             if (null != idealNode && (idealNode.indexOf('\r') >= 0 || idealNode.indexOf('\n') >= 0))
             {
                 throw new IllegalArgumentException("idealNode must not contain line breaks");
+            }
+            if (null != dialHost && (dialHost.isEmpty() || dialHost.chars().anyMatch(c -> c <= ' ' || c == '/')))
+            {
+                throw new IllegalArgumentException("dialHost='" + dialHost + "': want a host name or IP address");
             }
             if (handshakeTimeoutMs <= 0)
             {

@@ -330,14 +330,14 @@ public final class DerpClients implements AutoCloseable
         }
         client.startTimer();
         final DerpClientOptions options = client.options();
-        final InetAddress literal = PeerCertificates.ipLiteral(options.host());
+        final InetAddress literal = PeerCertificates.ipLiteral(options.dialHost());
         if (null != literal)
         {
             connect(client, ssl, literal);
             return;
         }
         // Never resolve on the event loop: a DNS lookup blocks.
-        CompletableFuture.supplyAsync(() -> resolve(options.host()), resolver).whenComplete((address, error) ->
+        CompletableFuture.supplyAsync(() -> resolve(options.dialHost()), resolver).whenComplete((address, error) ->
             client.eventLoop().execute(() ->
             {
                 if (client.isFinished())
@@ -347,7 +347,7 @@ public final class DerpClients implements AutoCloseable
                 if (null != error)
                 {
                     final Throwable cause = null != error.getCause() ? error.getCause() : error;
-                    client.fail(new DerpClientException("cannot resolve " + options.host() + ": " +
+                    client.fail(new DerpClientException("cannot resolve " + options.dialHost() + ": " +
                         DerpClient.describe(cause), cause));
                 }
                 else

@@ -39,6 +39,19 @@ class DerpClientOptionsTest
     }
 
     @Test
+    void shouldDialTheDialHostButNameTheUrlsHost()
+    {
+        final DerpClientOptions options = builder("https://derp.example.com:8443/derp").dialHost("10.0.0.2").build();
+
+        assertThat(options.dialHost()).isEqualTo("10.0.0.2");
+        assertThat(options.host()).isEqualTo("derp.example.com");
+        assertThat(options.hostHeader()).isEqualTo("derp.example.com:8443");
+        assertThat(builder("https://derp.example.com/derp").build().dialHost()).isEqualTo("derp.example.com");
+        assertThatThrownBy(() -> builder("https://h/derp").dialHost("").build()).hasMessageContaining("dialHost");
+        assertThatThrownBy(() -> builder("https://h/derp").dialHost("a/b").build()).hasMessageContaining("dialHost");
+    }
+
+    @Test
     void shouldEncodeClientInfoAsTailscaleDoes()
     {
         assertThat(builder("https://h/derp").build().clientInfoJson())

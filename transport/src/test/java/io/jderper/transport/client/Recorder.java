@@ -12,15 +12,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A listener that copies every event into queues the test thread reads with a bounded wait.
  */
-final class Recorder implements DerpClientListener
+public final class Recorder implements DerpClientListener
 {
     static final long WAIT_SECONDS = 10;
 
-    record Packet(NodePublicKey source, byte[] data)
+    public record Packet(NodePublicKey source, byte[] data)
     {
     }
 
-    record PeerGone(NodePublicKey key, byte reason)
+    public record PeerGone(NodePublicKey key, byte reason)
     {
     }
 
@@ -32,8 +32,8 @@ final class Recorder implements DerpClientListener
     {
     }
 
-    final BlockingQueue<Packet> packets = new LinkedBlockingQueue<>();
-    final BlockingQueue<PeerGone> peerGone = new LinkedBlockingQueue<>();
+    public final BlockingQueue<Packet> packets = new LinkedBlockingQueue<>();
+    public final BlockingQueue<PeerGone> peerGone = new LinkedBlockingQueue<>();
     final BlockingQueue<PeerPresent> peerPresent = new LinkedBlockingQueue<>();
     final BlockingQueue<Long> pongs = new LinkedBlockingQueue<>();
     final BlockingQueue<Long> serverPings = new LinkedBlockingQueue<>();
@@ -46,7 +46,7 @@ final class Recorder implements DerpClientListener
 
     static final Throwable CLEAN = new Throwable("closed cleanly");
 
-    static <T> T next(final BlockingQueue<T> queue) throws InterruptedException
+    public static <T> T next(final BlockingQueue<T> queue) throws InterruptedException
     {
         final T value = queue.poll(WAIT_SECONDS, TimeUnit.SECONDS);
         if (null == value)
