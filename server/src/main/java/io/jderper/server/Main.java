@@ -290,7 +290,7 @@ public final class Main
             }
         }
         final Optional<Path> file = options.meshPskFile().isEmpty() ?
-            MeshKeyFile.defaultPath(System.getProperty("user.home")) : Optional.of(Path.of(options.meshPskFile()));
+            MeshKeyFile.defaultPath(System.getenv("HOME")) : Optional.of(Path.of(options.meshPskFile()));
         if (file.isEmpty())
         {
             LOG.info("no mesh key configured");
