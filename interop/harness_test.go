@@ -147,6 +147,8 @@ type serverOptions struct {
 	derpOff bool
 	// jderperArgs: flags of jderper's own, passed only when the server under test is jderper.
 	jderperArgs []string
+	// args: more derper flags, passed to either server.
+	args []string
 }
 
 type server struct {
@@ -241,6 +243,7 @@ func tryStartServer(t *testing.T, opts serverOptions) (_ *server, retry bool, _ 
 	if opts.derpOff {
 		args = append(args, "-derp=false")
 	}
+	args = append(args, opts.args...)
 	if sel := os.Getenv(envServer); !strings.HasPrefix(sel, serverGoDerper) {
 		args = append(args, opts.jderperArgs...)
 	}
@@ -613,6 +616,8 @@ type peerOptions struct {
 	preferred     bool   // send NotePreferred(true) right after ClientInfo, as tailscaled does for its home region
 	canAckPings   bool
 	rootCAs       *x509.CertPool // nil = the system's roots or the node's CertName pin
+	// priv: the client's key; zero for a fresh one.
+	priv key.NodePrivate
 	// websocket: connect with Tailscale's WebSocket DERP client (derphttp built with ts_debug_websockets and
 	// TS_DEBUG_DERP_WS_CLIENT set) instead of raw DERP over TCP. The environment variable stays set until the test
 	// ends, so connect raw peers first.
@@ -623,7 +628,10 @@ type peerOptions struct {
 // region with the pinned node) and requires ServerInfo as its first message.
 func newPeer(ctx context.Context, t *testing.T, s *server, name string, o peerOptions) *peer {
 	t.Helper()
-	p := &peer{name: name, priv: key.NewNode(), msgs: make(chan derp.ReceivedMessage, 256)}
+	p := &peer{name: name, priv: o.priv, msgs: make(chan derp.ReceivedMessage, 256)}
+	if p.priv.IsZero() {
+		p.priv = key.NewNode()
+	}
 	p.pub = p.priv.Public()
 	region := s.Region
 	logf := safeLogf(t, name+": ")

@@ -1,11 +1,11 @@
 package io.jderper.transport;
 
+import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.bench.AbstractMicrobenchmark;
 import io.jderper.bench.ThreadAllocationProfiler;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
 import io.jderper.core.protocol.ProtocolLimits;
-import io.jderper.core.router.AdmissionPolicy;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;

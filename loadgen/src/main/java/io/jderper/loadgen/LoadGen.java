@@ -82,6 +82,11 @@ public final class LoadGen implements Callable<Integer>
         description = "Trust only the CA certificates in this PEM file (default: the system's CAs).")
     private Path caFile;
 
+    @Option(names = "--bearer-token-file", paramLabel = "FILE",
+        description = "Send the token in this file as Authorization: Bearer with every upgrade, for a relay that " +
+            "admits clients by jderper's -bearer-token-file.")
+    private Path bearerTokenFile;
+
     @Option(names = "--clients", defaultValue = "100", paramLabel = "N",
         description = "Simulated peers (default: ${DEFAULT-VALUE}).")
     private int clients;
@@ -335,7 +340,7 @@ public final class LoadGen implements Callable<Integer>
             dir,
             null != seed ? seed : new SplittableRandom().nextLong(), maxErrorFraction,
             null != failOnLoss ? failOnLoss : lossless, lossless, bidirectional, faninSenders, drain, pingInterval,
-            handshakeTimeout, provider, stun, stunTimeout);
+            handshakeTimeout, provider, stun, stunTimeout, bearerToken());
     }
 
     /**
@@ -441,6 +446,28 @@ public final class LoadGen implements Callable<Integer>
             throw bad("--url=" + url + ": " + ex.getMessage().replace("url=" + uri + ": ", ""));
         }
         return uri;
+    }
+
+    private String bearerToken()
+    {
+        if (null == bearerTokenFile)
+        {
+            return null;
+        }
+        final String token;
+        try
+        {
+            token = Files.readString(bearerTokenFile).strip();
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw bad("--bearer-token-file=" + bearerTokenFile + ": cannot read it (" + ex + ")");
+        }
+        if (token.isEmpty() || token.chars().anyMatch(c -> c <= ' ' || c >= 0x7F))
+        {
+            throw bad("--bearer-token-file=" + bearerTokenFile + ": want one token of printable ASCII, no spaces");
+        }
+        return token;
     }
 
     private DerpTrust trust(final URI uri)

@@ -255,6 +255,7 @@ final class LoadRun implements Swarm
                 .trust(settings.trust())
                 .localAddress(sources.isEmpty() ? null : sources.get(i % sources.size()))
                 .handshakeTimeoutMs(settings.handshakeTimeout().toMillis())
+                .bearerToken(settings.bearerToken())
                 .build();
             peers[i] = new Peer(i, key, options, this);
         }

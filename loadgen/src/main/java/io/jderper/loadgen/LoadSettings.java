@@ -42,6 +42,8 @@ import java.util.List;
  * @param tlsProvider        auto, conscrypt, openssl or jdk.
  * @param stunServer         stun: where the binding requests go; null for the DERP scenarios.
  * @param stunTimeout        stun: how long a request may go unanswered before it counts as lost.
+ * @param bearerToken        sent as {@code Authorization: Bearer} with every upgrade (jderper's
+ *                           {@code -bearer-token-file} admission), or null.
  */
 record LoadSettings(
     List<String> commandLine,
@@ -73,7 +75,8 @@ record LoadSettings(
     Duration handshakeTimeout,
     String tlsProvider,
     InetSocketAddress stunServer,
-    Duration stunTimeout)
+    Duration stunTimeout,
+    String bearerToken)
 {
     /** Depth of the relay's per-client queue (jderper's and Go derper's): the lossless window profile stays under. */
     static final int RELAY_QUEUE_DEPTH = 32;

@@ -1,13 +1,17 @@
 package io.jderper.loadgen;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine.ParameterException;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,6 +42,18 @@ class LoadGenOptionsTest
         assertThat(s.trust().toString()).isEqualTo(PIN);
         assertThat(s.commandLine()).containsExactly("--url", URL, "--cert-name", PIN);
         assertThat(s.out().toString()).startsWith("loadgen-results").endsWith("-pairs");
+    }
+
+    @Test
+    void shouldReadTheBearerTokenFile(@TempDir final Path dir) throws IOException
+    {
+        final Path file = Files.writeString(dir.resolve("token"), "  t0k3n-abc\n");
+        assertThat(LoadGen.parse("--url", URL, "--bearer-token-file", file.toString()).bearerToken())
+            .isEqualTo("t0k3n-abc");
+        assertThat(LoadGen.parse("--url", URL).bearerToken()).isNull();
+        Files.writeString(file, "two words");
+        assertBad("want one token of printable ASCII", "--url", URL, "--bearer-token-file", file.toString());
+        assertBad("cannot read it", "--url", URL, "--bearer-token-file", dir.resolve("missing").toString());
     }
 
     @Test

@@ -2,10 +2,10 @@ package io.jderper.server;
 
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
-import io.jderper.core.router.AdmissionPolicy;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
+import io.jderper.server.admission.ClientAdmission;
 import io.jderper.server.check.CheckCommand;
 import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
@@ -200,7 +200,17 @@ public final class Main
         }
         final ServerHandshake handshake = new ServerHandshake(serverKey, meshKey, random);
         final RelayMetrics metrics = new RelayMetrics();
-        final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
+        final ClientAdmission admission;
+        try
+        {
+            admission = ClientAdmission.start(options.admission(), metrics, System.getenv(), Executors
+                .newSingleThreadScheduledExecutor(Thread.ofVirtual().name("jderper-admission-reload").factory()));
+        }
+        catch (final IOException ex)
+        {
+            throw new StartupException(ex.getMessage());
+        }
+        final Router<ByteBuf> router = new Router<>(handshake, admission.policy(),
             RelayConfig.defaults(options.tcpWriteTimeout().toMillis()), metrics);
         // Made per request: the ports are known once bound (port 0 picks one), and a reloaded self-signed certificate
         // changes the pin.
@@ -245,6 +255,7 @@ public final class Main
             LOG.info("shutting down");
             mesh.ifPresent(Mesh::close);
             server.close();
+            admission.close();
             LOG.info("relay stopped: {}", metrics.summary());
             stun.ifPresent(StunServer::close);
             stopped.countDown();

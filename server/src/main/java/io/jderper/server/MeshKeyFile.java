@@ -1,16 +1,10 @@
 package io.jderper.server;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.HexFormat;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The region's mesh pre-shared key (spec §4.7): 64 hexadecimal characters, whitespace trimmed, as derper's
@@ -22,7 +16,6 @@ public final class MeshKeyFile
     /** derper's environment variable for the mesh key in {@code -dev} mode. */
     public static final String DEV_ENVIRONMENT_VARIABLE = "TAILSCALE_DERPER_MESH_KEY";
 
-    private static final Logger LOG = LoggerFactory.getLogger(MeshKeyFile.class);
     private static final int KEY_LENGTH = 32;
 
     private MeshKeyFile()
@@ -62,19 +55,10 @@ public final class MeshKeyFile
      */
     public static byte[] read(final Path path) throws IOException
     {
-        final byte[] raw;
+        final String text = SecretFiles.read(path, "-mesh-psk-file");
         try
         {
-            raw = Files.readAllBytes(path);
-        }
-        catch (final IOException ex)
-        {
-            throw new IOException("-mesh-psk-file " + path + ": cannot read it (" + ex + ")", ex);
-        }
-        warnIfReadableByOthers(path);
-        try
-        {
-            return parse(new String(raw, StandardCharsets.UTF_8));
+            return parse(text);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -114,23 +98,5 @@ public final class MeshKeyFile
             throw new IllegalArgumentException("invalid mesh key: all zero, which derper treats as no key");
         }
         return key;
-    }
-
-    private static void warnIfReadableByOthers(final Path path)
-    {
-        try
-        {
-            final Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path);
-            if (permissions.contains(PosixFilePermission.GROUP_READ) ||
-                permissions.contains(PosixFilePermission.OTHERS_READ))
-            {
-                LOG.warn("-mesh-psk-file {} can be read by its group or by everyone; whoever reads it can watch " +
-                    "every connection of the region and send as any key: chmod 600 it", path);
-            }
-        }
-        catch (final IOException | UnsupportedOperationException ex)
-        {
-            LOG.debug("cannot read the permissions of {}: {}", path, ex.toString());
-        }
     }
 }

@@ -1,11 +1,11 @@
 package io.jderper.bench.vthreads;
 
+import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.bench.BenchServers;
 import io.jderper.bench.baseline.ForwarderBaseline;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
 import io.jderper.core.protocol.ProtocolLimits;
-import io.jderper.core.router.AdmissionPolicy;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;

@@ -1,5 +1,6 @@
 package io.jderper.core.router;
 
+import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.core.crypto.NaclBox;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;

@@ -1,5 +1,8 @@
 package io.jderper.core.router;
 
+import io.jderper.core.admission.AdmissionDecision;
+import io.jderper.core.admission.AdmissionRequest;
+import io.jderper.core.admission.DenialReason;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePublicKey;
 import io.jderper.core.protocol.ControlFrames;
@@ -64,6 +67,8 @@ public final class ClientSession<P>
     private final PacketQueue<P> dataQueue;
     private final PacketQueue<P> discoQueue;
     private final long createdNs;
+    /** The upgrade request's bearer token, kept only until admission decides. */
+    private String bearerToken;
 
     private byte state = STATE_AWAIT_CLIENT_INFO;
     private NodePublicKey key;
@@ -107,8 +112,10 @@ public final class ClientSession<P>
         final ClientChannel<P> channel,
         final InetSocketAddress remote,
         final boolean notIdeal,
+        final String bearerToken,
         final long nowNs)
     {
+        this.bearerToken = bearerToken;
         this.connectionId = connectionId;
         this.loop = loop;
         this.router = router;
@@ -250,6 +257,8 @@ public final class ClientSession<P>
         meshPrivileged = client.meshPrivileged();
         pendingServerInfo = client.serverInfoFrame();
         prober = client.info().isProber();
+        final String token = bearerToken;
+        bearerToken = null;
         if (meshPrivileged)
         {
             finishHandshake();
@@ -257,7 +266,8 @@ public final class ClientSession<P>
         }
         state = STATE_ADMITTING;
         final InetAddress address = null == remote ? null : remote.getAddress();
-        final var decision = router.admission().admit(key, address).toCompletableFuture();
+        final var decision = router.admission().admit(new AdmissionRequest(key, address, token))
+            .toCompletableFuture();
         if (decision.isDone() && !decision.isCompletedExceptionally())
         {
             onAdmission(decision.join(), null);
@@ -268,17 +278,21 @@ public final class ClientSession<P>
         decision.whenComplete((admitted, error) -> channel.execute(() -> onAdmission(admitted, error)));
     }
 
-    private void onAdmission(final Boolean admitted, final Throwable error)
+    private void onAdmission(final AdmissionDecision decision, final Throwable error)
     {
         if (STATE_ADMITTING != state || closing)
         {
             return;
         }
-        if (null != error || !Boolean.TRUE.equals(admitted))
+        if (null != error || null == decision || !decision.admitted())
         {
+            final DenialReason reason = null == error && null != decision && null != decision.reason() ?
+                decision.reason() : DenialReason.ERROR;
+            final String detail = null != error ? String.valueOf(error) : null == decision ? "no decision" :
+                decision.detail();
             metrics.violation(Violation.NOT_ADMITTED);
-            LOG.info("closing {}: not admitted{} ({})", describe(), null == error ? "" : ": " + error,
-                Violation.NOT_ADMITTED.label());
+            metrics.countAdmissionDenied(reason);
+            LOG.info("closing {}: not admitted: {} ({})", describe(), reason.label(), detail);
             close();
             return;
         }

@@ -89,8 +89,23 @@ public final class RelayLoop<P>
     public ClientSession<P> newSession(final ClientChannel<P> channel, final InetSocketAddress remote,
         final boolean notIdeal)
     {
+        return newSession(channel, remote, notIdeal, null);
+    }
+
+    /**
+     * Creates a session for a connection whose upgrade request carried credentials. On the loop thread.
+     *
+     * @param channel     the connection.
+     * @param remote      the peer address.
+     * @param notIdeal    whether the client sent an Ideal-Node header.
+     * @param bearerToken the upgrade request's {@code Authorization: Bearer} value, or null; handed to admission.
+     * @return the session, awaiting ClientInfo.
+     */
+    public ClientSession<P> newSession(final ClientChannel<P> channel, final InetSocketAddress remote,
+        final boolean notIdeal, final String bearerToken)
+    {
         final ClientSession<P> session = new ClientSession<>(
-            router.allocateId(), this, router, channel, remote, notIdeal, clock.nanoTime());
+            router.allocateId(), this, router, channel, remote, notIdeal, bearerToken, clock.nanoTime());
         router.sessionTable().put(session);
         session.loopIndex = sessions.size();
         sessions.add(session);

@@ -1,5 +1,6 @@
 package io.jderper.core.router;
 
+import io.jderper.core.admission.DenialReason;
 import io.jderper.core.protocol.Violation;
 
 import java.util.concurrent.atomic.AtomicLong;
@@ -76,6 +77,10 @@ public final class RelayMetrics
     /** Keys reachable through a mesh peer. */
     public final AtomicLong remoteKeys = new AtomicLong();
 
+    /** Clients admitted by fail-open while the admission URL could not be asked. */
+    public final LongAdder admissionFailOpen = new LongAdder();
+
+    private final LongAdder[] admissionDenied = newAdders(DenialReason.values().length);
     private final LongAdder[][] packetsDropped = newGrid();
     private final LongAdder[][] bytesDropped = newGrid();
     private final LongAdder[] violations = new LongAdder[Violation.values().length];
@@ -89,6 +94,16 @@ public final class RelayMetrics
         {
             violations[i] = new LongAdder();
         }
+    }
+
+    private static LongAdder[] newAdders(final int count)
+    {
+        final LongAdder[] adders = new LongAdder[count];
+        for (int i = 0; i < count; i++)
+        {
+            adders[i] = new LongAdder();
+        }
+        return adders;
     }
 
     private static LongAdder[][] newGrid()
@@ -176,6 +191,23 @@ public final class RelayMetrics
             " peer_gone_disconnected_frames=" + peerGoneDisconnectedFrames.sum() +
             " peer_gone_not_here_frames=" + peerGoneNotHereFrames.sum() +
             " sclient_write_timeouts=" + writeTimeouts.sum();
+    }
+
+    /**
+     * @param reason why a client was refused.
+     */
+    public void countAdmissionDenied(final DenialReason reason)
+    {
+        admissionDenied[reason.ordinal()].increment();
+    }
+
+    /**
+     * @param reason why clients were refused.
+     * @return how many were refused for it.
+     */
+    public long admissionDenied(final DenialReason reason)
+    {
+        return admissionDenied[reason.ordinal()].sum();
     }
 
     /**

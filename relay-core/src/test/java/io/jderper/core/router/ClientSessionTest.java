@@ -16,6 +16,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.jderper.core.admission.AdmissionDecision;
+import io.jderper.core.admission.AdmissionRequest;
+import io.jderper.core.admission.DenialReason;
 import io.jderper.core.crypto.NaclBox;
 import io.jderper.core.key.NodePrivateKey;
 import io.jderper.core.key.NodePublicKey;
@@ -155,13 +158,13 @@ class ClientSessionTest
     @Test
     void shouldPauseReadingWhileAdmissionIsPendingAndSendServerInfoOnlyWhenAdmitted()
     {
-        final CompletableFuture<Boolean> decision = new CompletableFuture<>();
+        final CompletableFuture<AdmissionDecision> decision = new CompletableFuture<>();
         final List<NodePublicKey> askedKeys = new ArrayList<>();
         final List<InetAddress> askedAddresses = new ArrayList<>();
-        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), (key, address) ->
+        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), request ->
         {
-            askedKeys.add(key);
-            askedAddresses.add(address);
+            askedKeys.add(request.key());
+            askedAddresses.add(request.address());
             return decision;
         });
         final RelayHarness.Loop loop = harness.newLoop();
@@ -176,7 +179,7 @@ class ClientSessionTest
         assertThat(client.channel.written).isEmpty();
         assertThat(harness.router.localKeyCount()).isZero();
 
-        decision.complete(Boolean.TRUE);
+        decision.complete(AdmissionDecision.ADMITTED);
         assertThat(client.channel.written).as("the decision is handed to the loop, not acted on in place").isEmpty();
 
         harness.runAllTasks();
@@ -192,18 +195,20 @@ class ClientSessionTest
     @Test
     void shouldCloseAClientThatIsNotAdmitted()
     {
-        final CompletableFuture<Boolean> decision = new CompletableFuture<>();
-        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), (key, address) -> decision);
+        final CompletableFuture<AdmissionDecision> decision = new CompletableFuture<>();
+        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), request -> decision);
         final RelayHarness.Loop loop = harness.newLoop();
         final RelayHarness.Client client = loop.accept(NodePrivateKey.generate(harness.random));
         client.sendClientInfo(RelayHarness.TAILSCALED_JSON);
 
-        decision.complete(Boolean.FALSE);
+        decision.complete(AdmissionDecision.denied(DenialReason.URL_REFUSED, "test says no"));
         harness.runAllTasks();
 
         assertThat(client.channel.closed).isTrue();
         assertThat(client.channel.written).isEmpty();
         assertThat(harness.metrics.violations(Violation.NOT_ADMITTED)).isEqualTo(1);
+        assertThat(harness.metrics.admissionDenied(DenialReason.URL_REFUSED)).isEqualTo(1);
+        assertThat(harness.metrics.admissionDenied(DenialReason.NOT_IN_TAILNET)).isZero();
         assertThat(harness.router.localKeyCount()).isZero();
         assertThat(loop.relay.sessionCount()).isZero();
         harness.shutdownAndAssertNoLeak();
@@ -212,8 +217,8 @@ class ClientSessionTest
     @Test
     void shouldCloseAClientWhoseAdmissionCheckFails()
     {
-        final CompletableFuture<Boolean> decision = new CompletableFuture<>();
-        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), (key, address) -> decision);
+        final CompletableFuture<AdmissionDecision> decision = new CompletableFuture<>();
+        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), request -> decision);
         final RelayHarness.Loop loop = harness.newLoop();
         final RelayHarness.Client client = loop.accept(NodePrivateKey.generate(harness.random));
         client.sendClientInfo(RelayHarness.TAILSCALED_JSON);
@@ -224,14 +229,45 @@ class ClientSessionTest
         assertThat(client.channel.closed).isTrue();
         assertThat(client.channel.written).isEmpty();
         assertThat(harness.metrics.violations(Violation.NOT_ADMITTED)).isEqualTo(1);
+        assertThat(harness.metrics.admissionDenied(DenialReason.ERROR)).isEqualTo(1);
         harness.shutdownAndAssertNoLeak();
+    }
+
+    @Test
+    void shouldHandTheUpgradeRequestsBearerTokenToAdmissionOnlyOnce()
+    {
+        final List<AdmissionRequest> asked = new ArrayList<>();
+        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), request ->
+        {
+            asked.add(request);
+            return CompletableFuture.completedFuture(AdmissionDecision.ADMITTED);
+        });
+        final RelayHarness.Loop loop = harness.newLoop();
+        final TestChannel channel = new TestChannel(loop.tasks);
+        final ClientSession<TestFrame> session = loop.relay.newSession(channel,
+            new java.net.InetSocketAddress("198.51.100.7", 41641), false, "s3cret");
+        channel.session = session;
+        final NodePrivateKey key = NodePrivateKey.generate(harness.random);
+        final byte[] payload = harness.clientInfoPayload(key, RelayHarness.TAILSCALED_JSON);
+
+        session.onClientInfo(FrameType.CLIENT_INFO, new UnsafeBuffer(payload), 0, payload.length);
+
+        assertThat(asked).singleElement().satisfies(request ->
+        {
+            assertThat(request.bearerToken()).isEqualTo("s3cret");
+            assertThat(request.key()).isEqualTo(key.publicKey());
+            assertThat(request.toString()).as("logged requests never show the token").doesNotContain("s3cret");
+        });
+        assertThat(session.isEstablished()).isTrue();
+        session.onClosed();
     }
 
     @Test
     void shouldDecideAtOnceWhenAdmissionIsAlreadyDecided()
     {
         final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000),
-            (key, address) -> CompletableFuture.completedFuture(Boolean.FALSE));
+            request -> CompletableFuture.completedFuture(
+                AdmissionDecision.denied(DenialReason.NOT_ALLOWLISTED, "test says no")));
         final RelayHarness.Client refused = harness.newLoop().accept(NodePrivateKey.generate(harness.random));
 
         refused.sendClientInfo(RelayHarness.TAILSCALED_JSON);
@@ -258,9 +294,9 @@ class ClientSessionTest
     @Test
     void shouldTimeOutAPendingAdmissionAndIgnoreItsLateAnswer()
     {
-        final CompletableFuture<Boolean> decision = new CompletableFuture<>();
+        final CompletableFuture<AdmissionDecision> decision = new CompletableFuture<>();
         final RelayHarness harness = new RelayHarness(RelayHarness.config(2_000, 100, 60_000, 0),
-            (key, address) -> decision);
+            request -> decision);
         final RelayHarness.Loop loop = harness.newLoop();
         final RelayHarness.Client client = loop.accept(NodePrivateKey.generate(harness.random));
         client.sendClientInfo(RelayHarness.TAILSCALED_JSON);
@@ -268,7 +304,7 @@ class ClientSessionTest
         harness.advanceMs(101);
         loop.relay.onTick();
         harness.runAllTasks();
-        decision.complete(Boolean.TRUE);
+        decision.complete(AdmissionDecision.ADMITTED);
         harness.runAllTasks();
 
         assertThat(client.channel.closed).isTrue();
@@ -281,9 +317,9 @@ class ClientSessionTest
     @Test
     void shouldActOnceBetweenCloseAndTheTransportsOnClosed()
     {
-        final CompletableFuture<Boolean> decision = new CompletableFuture<>();
+        final CompletableFuture<AdmissionDecision> decision = new CompletableFuture<>();
         final RelayHarness harness = new RelayHarness(RelayHarness.config(2_000, 100, 60_000, 0),
-            (key, address) -> decision);
+            request -> decision);
         final RelayHarness.Loop loop = harness.newLoop();
         final RelayHarness.Client client = loop.accept(NodePrivateKey.generate(harness.random));
         client.sendClientInfo(RelayHarness.TAILSCALED_JSON);
@@ -293,7 +329,7 @@ class ClientSessionTest
         // onClosed() is still queued: more ticks and a late admission answer must change nothing.
         harness.advanceMs(101);
         loop.relay.onTick();
-        decision.complete(Boolean.TRUE);
+        decision.complete(AdmissionDecision.ADMITTED);
 
         assertThat(client.channel.closeCalls).isEqualTo(1);
         assertThat(harness.metrics.violations(Violation.HANDSHAKE_TIMEOUT)).isEqualTo(1);
@@ -307,7 +343,7 @@ class ClientSessionTest
     void shouldSkipAdmissionForMeshPeers()
     {
         final AtomicInteger asked = new AtomicInteger();
-        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), (key, address) ->
+        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), request ->
         {
             asked.incrementAndGet();
             return new CompletableFuture<>();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.core.crypto.NaclBox;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.KeyHex;

@@ -40,6 +40,7 @@ import java.util.Optional;
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt, openssl or jdk.
  * @param meshPskFile      {@code -mesh-psk-file}, empty if not given (derper's default paths are looked up at start).
  * @param meshWith         {@code -mesh-with}, parsed; empty for none.
+ * @param admission        the client admission flags.
  * @param warnings         things worth a startup warning (defaults we do not act on).
  */
 public record DerperOptions(
@@ -66,35 +67,38 @@ public record DerperOptions(
     String tlsProvider,
     String meshPskFile,
     List<MeshPeerAddress> meshWith,
+    Admission admission,
     List<String> warnings)
 {
     /** TLS engines {@code -tls-provider} accepts; auto is Conscrypt when its native library loads, else the JDK. */
     public static final List<String> TLS_PROVIDERS = TlsProvider.NAMES;
 
     /** Flags derper does not have, with what they do. */
-    private static final Map<String, String> JDERPER_ONLY = Map.of(
-        "tls-provider", "auto|conscrypt|openssl|jdk: the TLS engine; Conscrypt takes 3 file descriptors per " +
-            "connection",
-        "stun-any-client", "also answer STUN binding requests from non-Tailscale clients (derper answers only " +
-            "Tailscale's)",
-        "region-id", "DERP map region ID of this server (default 900; 900-999 are for your own DERPs)",
-        "region-code", "DERP map region code (default jderper)",
-        "region-name", "DERP map region name (default jderper)",
-        "public-ipv4", "the IPv4 address clients reach this server at, for the DERP map",
-        "public-ipv6", "the IPv6 address clients reach this server at, for the DERP map",
-        "derp-map-json", "serve this server's DERP map at /derp-map.json (for Headscale's derp.urls)",
-        "acme-directory", "ACME directory URL instead of the cert mode's CA (a private or test CA)",
-        "acme-ca-file", "PEM file of CAs to trust for the ACME directory's HTTPS");
+    private static final Map<String, String> JDERPER_ONLY = Map.ofEntries(
+        Map.entry("tls-provider", "auto|conscrypt|openssl|jdk: the TLS engine; Conscrypt takes 3 file descriptors " +
+            "per connection"),
+        Map.entry("stun-any-client", "also answer STUN binding requests from non-Tailscale clients (derper answers " +
+            "only Tailscale's)"),
+        Map.entry("region-id", "DERP map region ID of this server (default 900; 900-999 are for your own DERPs)"),
+        Map.entry("region-code", "DERP map region code (default jderper)"),
+        Map.entry("region-name", "DERP map region name (default jderper)"),
+        Map.entry("public-ipv4", "the IPv4 address clients reach this server at, for the DERP map"),
+        Map.entry("public-ipv6", "the IPv6 address clients reach this server at, for the DERP map"),
+        Map.entry("derp-map-json", "serve this server's DERP map at /derp-map.json (for Headscale's derp.urls)"),
+        Map.entry("acme-directory", "ACME directory URL instead of the cert mode's CA (a private or test CA)"),
+        Map.entry("acme-ca-file", "PEM file of CAs to trust for the ACME directory's HTTPS"),
+        Map.entry("allowlist", "file of node keys to admit (nodekey:<hex>) or refuse (deny nodekey:<hex>), one " +
+            "per line; reloaded when it changes"),
+        Map.entry("bearer-token-file", "file holding a token that admits a client sending it as Authorization: " +
+            "Bearer (for your own probes and load tests; Tailscale clients send none)"),
+        Map.entry("verify-client-url-cache-ttl", "how long -verify-client-url answers are remembered (default 60s, " +
+            "refusals at most 10s; 0 asks every time)"));
 
     /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
         Map.entry("home", "custom home pages"),
         Map.entry("bootstrap-dns-names", "bootstrap DNS"),
         Map.entry("unpublished-bootstrap-dns-names", "bootstrap DNS"),
-        Map.entry("verify-clients", "client admission"),
-        Map.entry("verify-client-url", "client admission"),
-        Map.entry("verify-client-url-fail-open", "client admission"),
-        Map.entry("socket", "client admission"),
         Map.entry("accept-connection-limit", "accept rate limits"),
         Map.entry("accept-connection-burst", "accept rate limits"),
         Map.entry("rate-config", "per-client rate limits"),
@@ -184,6 +188,7 @@ public record DerperOptions(
         {
             throw new GoFlags.FlagException("-mesh-with: " + ex.getMessage());
         }
+        final Admission admission = admission(flags);
         final List<String> warnings = new ArrayList<>();
         if (dev && flags.isSet("a"))
         {
@@ -227,7 +232,39 @@ public record DerperOptions(
             tlsProvider,
             flags.string("mesh-psk-file", ""),
             List.copyOf(meshWith),
+            admission,
             List.copyOf(warnings));
+    }
+
+    private static Admission admission(final GoFlags flags)
+    {
+        final String url = flags.string("verify-client-url", "");
+        if (!url.isEmpty())
+        {
+            final java.net.URI parsed;
+            try
+            {
+                parsed = new java.net.URI(url);
+            }
+            catch (final java.net.URISyntaxException ex)
+            {
+                throw new GoFlags.FlagException("-verify-client-url: not a URL: " + ex.getMessage());
+            }
+            if (!"http".equalsIgnoreCase(parsed.getScheme()) && !"https".equalsIgnoreCase(parsed.getScheme()) ||
+                null == parsed.getHost())
+            {
+                throw new GoFlags.FlagException("-verify-client-url must be an http:// or https:// URL, got \"" + url +
+                    "\"");
+            }
+        }
+        final Duration cacheTtl = flags.duration("verify-client-url-cache-ttl", Duration.ofSeconds(60));
+        if (cacheTtl.isNegative())
+        {
+            throw new GoFlags.FlagException("-verify-client-url-cache-ttl must not be negative, got " + cacheTtl);
+        }
+        return new Admission(flags.bool("verify-clients", false), flags.string("socket", ""), url,
+            flags.bool("verify-client-url-fail-open", true), cacheTtl, flags.string("allowlist", ""),
+            flags.string("bearer-token-file", ""));
     }
 
     private static Optional<String> address(final GoFlags flags, final String name, final int length)
@@ -253,10 +290,8 @@ public record DerperOptions(
     {
         return switch (name)
         {
-            case "verify-clients", "ace" -> !flags.bool(name, false);
-            case "verify-client-url-fail-open" -> flags.bool(name, true);
-            case "home", "verify-client-url", "rate-config", "bootstrap-dns-names",
-                 "unpublished-bootstrap-dns-names", "socket" ->
+            case "ace" -> !flags.bool(name, false);
+            case "home", "rate-config", "bootstrap-dns-names", "unpublished-bootstrap-dns-names" ->
                 flags.string(name, "").isEmpty();
             default -> false;
         };
@@ -295,7 +330,8 @@ public record DerperOptions(
             "secrets-path-prefix", "secrets-cache-dir", "bootstrap-dns-names", "unpublished-bootstrap-dns-names",
             "verify-client-url", "socket", "accept-connection-limit", "accept-connection-burst", "rate-config",
             "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "region-id", "region-code",
-            "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file"))
+            "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file", "allowlist",
+            "bearer-token-file", "verify-client-url-cache-ttl"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }
@@ -348,6 +384,29 @@ public record DerperOptions(
                 "certs") : Optional.empty();
             default -> Optional.empty();
         };
+    }
+
+    /**
+     * The client admission flags (spec §4.9, and jderper's own).
+     *
+     * @param verifyClients   {@code -verify-clients}: ask the local tailscaled.
+     * @param socket          {@code -socket}: tailscaled's LocalAPI socket, empty for its default.
+     * @param verifyClientUrl {@code -verify-client-url}, empty for none.
+     * @param failOpen        {@code -verify-client-url-fail-open} (derper's default true).
+     * @param cacheTtl        {@code -verify-client-url-cache-ttl} (jderper's own).
+     * @param allowlist       {@code -allowlist} (jderper's own), empty for none.
+     * @param bearerTokenFile {@code -bearer-token-file} (jderper's own), empty for none.
+     */
+    public record Admission(boolean verifyClients, String socket, String verifyClientUrl, boolean failOpen,
+        Duration cacheTtl, String allowlist, String bearerTokenFile)
+    {
+        /**
+         * @return whether any admission control is configured.
+         */
+        public boolean any()
+        {
+            return verifyClients || !verifyClientUrl.isEmpty() || !allowlist.isEmpty() || !bearerTokenFile.isEmpty();
+        }
     }
 
     /**

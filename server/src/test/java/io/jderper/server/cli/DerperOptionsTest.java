@@ -28,10 +28,6 @@ class DerperOptionsTest
         Map.entry("home", new String[] {"-home", "blank"}),
         Map.entry("bootstrap-dns-names", new String[] {"-bootstrap-dns-names", "example.com"}),
         Map.entry("unpublished-bootstrap-dns-names", new String[] {"-unpublished-bootstrap-dns-names", "x.example"}),
-        Map.entry("verify-clients", new String[] {"-verify-clients"}),
-        Map.entry("verify-client-url", new String[] {"-verify-client-url", "https://admission.example/"}),
-        Map.entry("verify-client-url-fail-open", new String[] {"-verify-client-url-fail-open=false"}),
-        Map.entry("socket", new String[] {"-socket", "tailscaled.sock"}),
         Map.entry("accept-connection-limit", new String[] {"-accept-connection-limit", "100"}),
         Map.entry("accept-connection-burst", new String[] {"-accept-connection-burst", "10"}),
         Map.entry("rate-config", new String[] {"-rate-config", "f"}),
@@ -155,23 +151,17 @@ class DerperOptionsTest
     static Stream<Arguments> derperDefaults()
     {
         return Stream.of(
-            Arguments.of((Object)new String[] {"-verify-clients=false"}),
-            Arguments.of((Object)new String[] {"-verify-client-url-fail-open=true"}),
-            Arguments.of((Object)new String[] {"-verify-client-url-fail-open"}),
             Arguments.of((Object)new String[] {"-acme-ip-certs=false"}),
             Arguments.of((Object)new String[] {"-ace=false"}),
             Arguments.of((Object)new String[] {"-home", ""}),
             Arguments.of((Object)new String[] {"-home="}),
-            Arguments.of((Object)new String[] {"-verify-client-url", ""}),
             Arguments.of((Object)new String[] {"-rate-config", ""}),
             Arguments.of((Object)new String[] {"-bootstrap-dns-names", ""}),
             Arguments.of((Object)new String[] {"-unpublished-bootstrap-dns-names", ""}),
-            Arguments.of((Object)new String[] {"-socket", ""}),
             Arguments.of((Object)new String[] {"-acme-eab-kid", ""}),
             Arguments.of((Object)new String[] {"-acme-eab-key", ""}),
             Arguments.of((Object)new String[] {"-acme-email", ""}),
-            Arguments.of((Object)new String[] {"-verify-clients=false", "-verify-client-url-fail-open=true",
-                "-home", "", "--ace=false", "-dev"}));
+            Arguments.of((Object)new String[] {"-home", "", "--ace=false", "-dev"}));
     }
 
     @Test
@@ -185,6 +175,38 @@ class DerperOptionsTest
             .containsExactly("derp1.example.com/null", "derp2.example.com:8443/10.0.0.2");
         assertThat(parse().meshWith()).isEmpty();
         assertThat(parse().meshPskFile()).isEmpty();
+    }
+
+    @Test
+    void shouldParseTheAdmissionFlagsWithDerpersDefaults()
+    {
+        final DerperOptions.Admission defaults = parse().admission();
+        assertThat(defaults.any()).isFalse();
+        assertThat(defaults.failOpen()).as("derper fails open by default").isTrue();
+        assertThat(defaults.cacheTtl()).isEqualTo(Duration.ofSeconds(60));
+
+        final DerperOptions.Admission set = parse("-verify-clients", "-socket", "/run/ts.sock", "-verify-client-url",
+            "https://headscale.example.com/verify", "-verify-client-url-fail-open=false",
+            "-verify-client-url-cache-ttl", "5s", "-allowlist", "keys.txt", "-bearer-token-file", "token").admission();
+        assertThat(set).isEqualTo(new DerperOptions.Admission(true, "/run/ts.sock",
+            "https://headscale.example.com/verify", false, Duration.ofSeconds(5), "keys.txt", "token"));
+        assertThat(set.any()).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"headscale.example.com/verify", "ftp://x/verify", "https://", "http://a b/"})
+    void shouldRefuseAnAdmissionUrlThatIsNotHttp(final String url)
+    {
+        assertThatThrownBy(() -> parse("-verify-client-url", url))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("-verify-client-url");
+    }
+
+    @Test
+    void shouldRefuseANegativeCacheTtl()
+    {
+        assertThatThrownBy(() -> parse("-verify-client-url-cache-ttl", "-1s"))
+            .isInstanceOf(GoFlags.FlagException.class).hasMessageContaining("must not be negative");
     }
 
     @Test

@@ -722,6 +722,10 @@ public final class DerpClient
         {
             request.append("Ideal-Node: ").append(options.idealNode()).append("\r\n");
         }
+        if (null != options.bearerToken())
+        {
+            request.append("Authorization: Bearer ").append(options.bearerToken()).append("\r\n");
+        }
         if (fast)
         {
             request.append("Derp-Fast-Start: 1\r\n");

@@ -32,6 +32,7 @@ public final class DerpClientOptions
     private final boolean prober;
     private final byte[] meshKey;
     private final String idealNode;
+    private final String bearerToken;
     private final long handshakeTimeoutMs;
 
     private DerpClientOptions(final Builder builder, final String host, final int port, final String requestTarget)
@@ -50,6 +51,7 @@ public final class DerpClientOptions
         this.prober = builder.prober;
         this.meshKey = null == builder.meshKey ? null : builder.meshKey.clone();
         this.idealNode = builder.idealNode;
+        this.bearerToken = builder.bearerToken;
         this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
     }
 
@@ -62,6 +64,14 @@ public final class DerpClientOptions
     public static Builder builder(final URI url, final NodePrivateKey privateKey)
     {
         return new Builder(url, privateKey);
+    }
+
+    /**
+     * @return the bearer token sent with the upgrade request, or null.
+     */
+    public String bearerToken()
+    {
+        return bearerToken;
     }
 
     /**
@@ -239,6 +249,7 @@ public final class DerpClientOptions
         private byte[] meshKey;
         private String idealNode;
         private String dialHost;
+        private String bearerToken;
         private long handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
 
         private Builder(final URI url, final NodePrivateKey privateKey)
@@ -320,6 +331,18 @@ public final class DerpClientOptions
         }
 
         /**
+         * @param bearerToken a token for jderper's {@code -bearer-token-file} admission, sent as
+         *                    {@code Authorization: Bearer} in the upgrade request; null for none (Tailscale's
+         *                    clients never send one).
+         * @return this.
+         */
+        public Builder bearerToken(final String bearerToken)
+        {
+            this.bearerToken = bearerToken;
+            return this;
+        }
+
+        /**
          * @param dialHost host name or IP to open the TCP connection to instead of the URL's host, which still names
          *                 the server for SNI, certificate checks and the Host header (derper's
          *                 {@code -mesh-with host/dialhost}); null to dial the URL's host.
@@ -375,6 +398,11 @@ public final class DerpClientOptions
             if (null != dialHost && (dialHost.isEmpty() || dialHost.chars().anyMatch(c -> c <= ' ' || c == '/')))
             {
                 throw new IllegalArgumentException("dialHost='" + dialHost + "': want a host name or IP address");
+            }
+            if (null != bearerToken && (bearerToken.isBlank() ||
+                bearerToken.chars().anyMatch(c -> c <= ' ' || c >= 0x7F)))
+            {
+                throw new IllegalArgumentException("bearerToken must be printable ASCII without spaces");
             }
             if (handshakeTimeoutMs <= 0)
             {

@@ -43,6 +43,8 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     private ChannelHandlerContext ctx;
     private RelayLoops.PerLoop loop;
     private ClientSession<ByteBuf> session;
+    /** Until the session takes it. */
+    private String bearerToken;
     /** Bytes of an unfinished unit (or, while admission runs, everything read), or null. */
     private ByteBuf carry;
     /** A RecvPacket frame still receiving data, or null. */
@@ -52,14 +54,16 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     private boolean closed;
 
     /**
-     * @param loops    the relay loops.
-     * @param notIdeal whether the upgrade request carried an Ideal-Node header.
+     * @param loops       the relay loops.
+     * @param notIdeal    whether the upgrade request carried an Ideal-Node header.
+     * @param bearerToken the upgrade request's bearer token, or null; handed to admission.
      */
-    public DerpConnectionHandler(final RelayLoops loops, final boolean notIdeal)
+    public DerpConnectionHandler(final RelayLoops loops, final boolean notIdeal, final String bearerToken)
     {
         this.loops = loops;
         this.metrics = loops.router().metrics();
         this.notIdeal = notIdeal;
+        this.bearerToken = bearerToken;
     }
 
     @Override
@@ -69,7 +73,8 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
         this.loop = loops.of(ctx.channel().eventLoop());
         final InetSocketAddress remote = ctx.channel().remoteAddress() instanceof InetSocketAddress address ?
             address : null;
-        this.session = loop.relay().newSession(this, remote, notIdeal);
+        this.session = loop.relay().newSession(this, remote, notIdeal, bearerToken);
+        bearerToken = null;
     }
 
     @Override

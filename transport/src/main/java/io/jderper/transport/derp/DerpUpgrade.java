@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
@@ -48,6 +49,8 @@ public final class DerpUpgrade
         .closeOnProtocolViolation(true)
         .build();
 
+    private static final String BEARER = "Bearer ";
+
     private final RelayLoops loops;
     private final byte[] serverKeyFrame;
     private final String switchingProtocols;
@@ -79,6 +82,7 @@ public final class DerpUpgrade
         final boolean fastStart = "1".equals(request.headers().get("Derp-Fast-Start"));
         final String idealNode = request.headers().get("Ideal-Node");
         final boolean notIdeal = null != idealNode && !idealNode.isEmpty();
+        final String bearerToken = bearerToken(request);
         final ChannelPipeline pipeline = ctx.pipeline();
         for (final String name : HTTP_HANDLERS)
         {
@@ -87,7 +91,7 @@ public final class DerpUpgrade
                 pipeline.remove(name);
             }
         }
-        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, notIdeal));
+        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, notIdeal, bearerToken));
 
         final ByteBuf out = ctx.alloc().buffer(switchingProtocols.length() + serverKeyFrame.length);
         if (!fastStart)
@@ -104,6 +108,22 @@ public final class DerpUpgrade
     }
 
     /**
+     * @param request an upgrade request.
+     * @return the token of its {@code Authorization: Bearer} header (the scheme in any case, as RFC 7235 allows), or
+     * null; admission compares it with the relay's own (jderper's {@code -bearer-token-file}).
+     */
+    static String bearerToken(final HttpRequest request)
+    {
+        final String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (null == authorization || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length()))
+        {
+            return null;
+        }
+        final String token = authorization.substring(BEARER.length()).strip();
+        return token.isEmpty() ? null : token;
+    }
+
+    /**
      * Performs the WebSocket upgrade (spec §1.6) once the opening handshake has been checked: sends the 101, swaps
      * the HTTP codec for Netty's WebSocket codec and a {@link WebSocketStream}, and starts DERP with ServerKey. There
      * is no fast start and no Ideal-Node on this path. A client that did not offer the {@code derp} subprotocol is
@@ -112,9 +132,10 @@ public final class DerpUpgrade
      * @param ctx                the HTTP handler's context; that handler is replaced.
      * @param switchingProtocols the 101 response, with Sec-WebSocket-Accept and the chosen subprotocol.
      * @param derpSubprotocol    whether the client offered exactly {@code derp}.
+     * @param request            the opening handshake request.
      */
     public void upgradeWebSocket(final ChannelHandlerContext ctx, final FullHttpResponse switchingProtocols,
-        final boolean derpSubprotocol)
+        final boolean derpSubprotocol, final HttpRequest request)
     {
         final ChannelPipeline pipeline = ctx.pipeline();
         for (final String name : HTTP_HANDLERS)
@@ -142,7 +163,7 @@ public final class DerpUpgrade
         }
         loops.router().metrics().websocketAccepts.increment();
         pipeline.addAfter("ws-decoder", "ws-stream", new WebSocketStream());
-        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, false));
+        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, false, bearerToken(request)));
         pipeline.channel().writeAndFlush(Unpooled.wrappedBuffer(serverKeyFrame), pipeline.channel().voidPromise());
     }
 }

@@ -95,7 +95,7 @@ public final class RelayHttpHandler extends HttpEndpointHandler
                 return;
             }
             upgrade.upgradeWebSocket(ctx, WebSocketHandshake.switchingProtocols(request),
-                WebSocketHandshake.offersDerp(request));
+                WebSocketHandshake.offersDerp(request), request);
             return;
         }
         if (!"derp".equals(up) && !"websocket".equals(up))

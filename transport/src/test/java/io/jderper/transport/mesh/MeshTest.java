@@ -13,12 +13,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
+import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
 import io.jderper.core.key.NodePublicKey;
 import io.jderper.core.protocol.PeerGoneReason;
 import io.jderper.core.protocol.Violation;
-import io.jderper.core.router.AdmissionPolicy;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
