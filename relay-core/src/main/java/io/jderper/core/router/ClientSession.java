@@ -13,6 +13,8 @@ import io.jderper.core.protocol.PeerPresentFlags;
 import io.jderper.core.protocol.ProtocolException;
 import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.core.protocol.Violation;
+import io.jderper.core.ratelimit.ReceiveRateLimit;
+import io.jderper.core.ratelimit.TokenBucket;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongHashSet;
@@ -98,6 +100,9 @@ public final class ClientSession<P>
     private int sentToPruneAt = SENT_TO_PRUNE_THRESHOLD;
     private boolean watching;
     private long lastActivityNs;
+    /** Made when a limit first applies to this client; replaced when the limit changes. */
+    private TokenBucket receiveBucket;
+    private ReceiveRateLimit receiveBucketLimit;
 
     /** Position in the owning loop's session list, for O(1) removal; loop thread only. */
     int loopIndex = -1;
@@ -349,6 +354,36 @@ public final class ClientSession<P>
             case FrameType.CLOSE_PEER -> router.closePeer(NodePublicKey.fromBuffer(payload, offset));
             default -> metrics.unknownFrames.increment();
         }
+    }
+
+    /**
+     * Charges a frame to this client's receive rate limit (spec §4.8), once, when its header has arrived and before
+     * its payload is read. The transport stops reading for the returned time: TCP then pushes back on the client,
+     * as derper's sleep does. Mesh peers and an unlimited relay are never charged.
+     *
+     * @param frameLength the frame's payload length (header excluded), as derper charges.
+     * @return nanoseconds to wait before reading on; 0 to go on at once.
+     */
+    public long chargeFrame(final long frameLength)
+    {
+        final ReceiveRateLimit limit = router.receiveRateLimit();
+        if (meshPrivileged || !limit.limits())
+        {
+            return 0;
+        }
+        final long nowNs = loop.nanoTime();
+        if (limit != receiveBucketLimit)
+        {
+            // A new limit (a reload) starts with a full bucket, as derper's new limiter does.
+            receiveBucket = new TokenBucket(limit, nowNs);
+            receiveBucketLimit = limit;
+        }
+        final long waitNs = receiveBucket.reserve(Math.min(frameLength, ReceiveRateLimit.MIN_BURST_BYTES), nowNs);
+        if (waitNs > 0)
+        {
+            metrics.rateLimitWaited.increment();
+        }
+        return waitNs;
     }
 
     /**

@@ -77,6 +77,8 @@ public final class RelayMetrics
     /** Keys reachable through a mesh peer. */
     public final AtomicLong remoteKeys = new AtomicLong();
 
+    /** Frames that had to wait for the receive rate limit (derper's {@code rate_limit_per_client_waited}). */
+    public final LongAdder rateLimitWaited = new LongAdder();
     /** Clients admitted by fail-open while the admission URL could not be asked. */
     public final LongAdder admissionFailOpen = new LongAdder();
 

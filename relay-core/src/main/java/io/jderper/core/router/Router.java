@@ -4,6 +4,7 @@ import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePublicKey;
 import io.jderper.core.protocol.PeerGoneReason;
+import io.jderper.core.ratelimit.ReceiveRateLimit;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -48,6 +49,7 @@ public final class Router<P>
     private volatile Object[] forwarderSlots = new Object[0];
     /** Sessions holding records of packets from remote keys; while 0, no departure needs a broadcast. */
     private final AtomicInteger remoteReceiverSessions = new AtomicInteger();
+    private volatile ReceiveRateLimit receiveRateLimit = ReceiveRateLimit.NONE;
 
     private final Object lock = new Object();
     /** Guarded by {@code lock}: every local connection of each key, and what departed duplicates sent to. */
@@ -88,6 +90,25 @@ public final class Router<P>
     public RelayConfig config()
     {
         return config;
+    }
+
+    /**
+     * @return the per-client receive rate limit in force.
+     */
+    public ReceiveRateLimit receiveRateLimit()
+    {
+        return receiveRateLimit;
+    }
+
+    /**
+     * Applies a per-client receive rate limit to every connection, present and future, as derper's
+     * {@code UpdateRateLimits}: each gets a full bucket at its next frame.
+     *
+     * @param limit the new limit.
+     */
+    public void setReceiveRateLimit(final ReceiveRateLimit limit)
+    {
+        receiveRateLimit = limit;
     }
 
     /**

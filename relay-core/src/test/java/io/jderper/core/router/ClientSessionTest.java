@@ -25,6 +25,7 @@ import io.jderper.core.key.NodePublicKey;
 import io.jderper.core.protocol.FrameType;
 import io.jderper.core.protocol.ProtocolException;
 import io.jderper.core.protocol.Violation;
+import io.jderper.core.ratelimit.ReceiveRateLimit;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -336,6 +337,29 @@ class ClientSessionTest
         harness.runAllTasks();
         assertThat(client.channel.written).as("no ServerInfo for a closing session").isEmpty();
         assertThat(harness.router.localKeyCount()).isZero();
+        harness.shutdownAndAssertNoLeak();
+    }
+
+    // ---- Receive rate limit
+
+    @Test
+    void shouldChargeFramesToTheReceiveRateLimitButNeverAMeshPeer()
+    {
+        final RelayHarness harness = new RelayHarness();
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client client = loop.connect();
+        final RelayHarness.Client mesh = loop.connectMesh();
+        assertThat(client.session.chargeFrame(1_000_000)).as("no limit configured").isZero();
+
+        harness.router.setReceiveRateLimit(ReceiveRateLimit.of(100_000, 0));
+        assertThat(client.session.chargeFrame(65_568)).as("a full bucket").isZero();
+        assertThat(client.session.chargeFrame(1_000_000)).as("charged 65,568 at most, 0.66 s of debt")
+            .isEqualTo(655_680_000L);
+        assertThat(mesh.session.chargeFrame(1_000_000)).isZero();
+        assertThat(harness.metrics.rateLimitWaited.sum()).isEqualTo(1);
+
+        harness.router.setReceiveRateLimit(ReceiveRateLimit.of(100_000, 200_000));
+        assertThat(client.session.chargeFrame(65_568)).as("a new limit starts with a full bucket").isZero();
         harness.shutdownAndAssertNoLeak();
     }
 

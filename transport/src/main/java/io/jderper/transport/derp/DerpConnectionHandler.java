@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Reads DERP frames from an upgraded connection and writes what the relay core sends back; the core's view of
@@ -52,6 +53,11 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     private int fillRemaining;
     private long skipRemaining;
     private boolean closed;
+    /** The frame at the head of the input has been charged to the receive rate limit. */
+    private boolean frameCharged;
+    /** Reading stopped until the receive rate limit's debt is paid. */
+    private boolean throttled;
+    private final Runnable resumeAfterThrottle = this::resumeAfterThrottle;
 
     /**
      * @param loops       the relay loops.
@@ -142,7 +148,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
                 carry.release();
                 carry = null;
             }
-            else if (session.isAdmitting())
+            else if (session.isAdmitting() || throttled)
             {
                 return;
             }
@@ -155,7 +161,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     private int bytesNeeded(final ByteBuf buffer)
     {
         final int readable = buffer.readableBytes();
-        if (session.isAdmitting())
+        if (session.isAdmitting() || throttled)
         {
             return Integer.MAX_VALUE;
         }
@@ -225,7 +231,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
                 fill(in);
                 continue;
             }
-            if (session.isAdmitting() || in.readableBytes() < FrameHeader.LENGTH)
+            if (session.isAdmitting() || throttled || in.readableBytes() < FrameHeader.LENGTH)
             {
                 return;
             }
@@ -242,8 +248,20 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
                 readClientInfo(in, type, (int)length);
                 continue;
             }
+            if (!frameCharged)
+            {
+                // Charged once the header is here, before the payload is read, as derper (spec §4.8).
+                frameCharged = true;
+                final long waitNs = session.chargeFrame(length);
+                if (waitNs > 0)
+                {
+                    throttle(waitNs);
+                    return;
+                }
+            }
             if (FrameRules.SKIP == FrameRules.check(type, length, session.isMeshPrivileged()))
             {
+                frameCharged = false;
                 in.skipBytes(FrameHeader.LENGTH);
                 skipRemaining = length;
                 session.onSkippedFrame(type);
@@ -255,6 +273,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
                 {
                     return;
                 }
+                frameCharged = false;
                 startPacket(in, type, (int)length);
                 continue;
             }
@@ -266,8 +285,30 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
             final UnsafeBuffer scratch = loop.scratch();
             in.getBytes(at + FrameHeader.LENGTH, scratch.byteArray(), 0, (int)length);
             in.skipBytes(FrameHeader.LENGTH + (int)length);
+            frameCharged = false;
             session.onFrame(type, scratch, 0, (int)length);
         }
+    }
+
+    /**
+     * Stops reading for {@code waitNs}: what the kernel holds stays unread, so TCP slows the client down; what was
+     * already read waits in the carry buffer.
+     */
+    private void throttle(final long waitNs)
+    {
+        throttled = true;
+        ctx.channel().config().setAutoRead(false);
+        ctx.executor().schedule(resumeAfterThrottle, waitNs, TimeUnit.NANOSECONDS);
+    }
+
+    private void resumeAfterThrottle()
+    {
+        if (closed)
+        {
+            return;
+        }
+        throttled = false;
+        setReading(true);
     }
 
     private void readClientInfo(final ByteBuf in, final byte type, final int length)
@@ -430,7 +471,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
         ctx.channel().config().setAutoRead(reading);
         if (reading && null != carry && !closed)
         {
-            // Frames that arrived behind ClientInfo while admission ran.
+            // Frames that arrived behind ClientInfo while admission ran, or while the rate limit held reading.
             try
             {
                 process(carry);
