@@ -387,7 +387,13 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     @Override
     public void channelWritabilityChanged(final ChannelHandlerContext ctx)
     {
-        session.onWritabilityChanged(ctx.channel().isWritable());
+        final boolean writable = ctx.channel().isWritable();
+        session.onWritabilityChanged(writable);
+        if (writable)
+        {
+            // Write what queued up for this client now, not at the loop's next read or tick (up to 250 ms later).
+            loop.relay().flushDirty();
+        }
         ctx.fireChannelWritabilityChanged();
     }
 
