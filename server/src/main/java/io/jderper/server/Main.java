@@ -2,11 +2,13 @@ package io.jderper.server;
 
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
+import io.jderper.core.ratelimit.ReceiveRateLimit;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
 import io.jderper.server.admission.ClientAdmission;
 import io.jderper.server.check.CheckCommand;
+import io.jderper.server.limits.RateConfigFile;
 import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
 import io.jderper.stun.server.StunServer;
@@ -21,12 +23,14 @@ import io.jderper.tls.TlsProvider;
 import io.jderper.transport.LeakDetection;
 import io.jderper.transport.RelayServer;
 import io.jderper.transport.http.TlsAlpnValidation;
+import io.jderper.transport.io.ConnectionLimits;
 import io.jderper.transport.io.OpenFileLimit;
 import io.jderper.transport.mesh.Mesh;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -56,6 +60,7 @@ public final class Main
     private static final int EXIT_FAILURE = 1;
     /** How often manual-mode certificate files are checked for new contents. */
     private static final long CERT_RELOAD_SECONDS = 5;
+    private static final long RATE_CONFIG_CHECK_SECONDS = 5;
 
     private Main()
     {
@@ -200,11 +205,13 @@ public final class Main
         }
         final ServerHandshake handshake = new ServerHandshake(serverKey, meshKey, random);
         final RelayMetrics metrics = new RelayMetrics();
+        // Configuration files that are read again when they change (allowlist, rate config).
+        final ScheduledExecutorService reloads = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofVirtual().name("jderper-config-reload").factory());
         final ClientAdmission admission;
         try
         {
-            admission = ClientAdmission.start(options.admission(), metrics, System.getenv(), Executors
-                .newSingleThreadScheduledExecutor(Thread.ofVirtual().name("jderper-admission-reload").factory()));
+            admission = ClientAdmission.start(options.admission(), metrics, System.getenv(), reloads);
         }
         catch (final IOException ex)
         {
@@ -212,6 +219,7 @@ public final class Main
         }
         final Router<ByteBuf> router = new Router<>(handshake, admission.policy(),
             RelayConfig.defaults(options.tcpWriteTimeout().toMillis()), metrics);
+        applyRateLimits(options.limits(), router, reloads);
         // Made per request: the ports are known once bound (port 0 picks one), and a reloaded self-signed certificate
         // changes the pin.
         final AtomicReference<Function<Optional<String>, DerpMapEntry>> derpMapEntry = new AtomicReference<>();
@@ -238,7 +246,7 @@ public final class Main
                     {
                         return issued.tlsAlpn01Context(serverName);
                     }
-                })));
+                }), connectionLimits(options.limits())));
         }
         catch (final RuntimeException ex)
         {
@@ -273,6 +281,61 @@ public final class Main
         }
         printBanner(out, options, server, serverKey, tls, derpMapEntry.get().apply(pinOf(certificates)));
         stopped.await();
+    }
+
+    /**
+     * The per-client receive rate limit: derper's {@code -rate-config} file (reloaded on SIGHUP, as derper does, and
+     * when it changes) or jderper's two flags.
+     */
+    private static void applyRateLimits(final DerperOptions.Limits limits, final Router<ByteBuf> router,
+        final ScheduledExecutorService reloads)
+    {
+        if (!limits.rateConfig().isEmpty())
+        {
+            final RateConfigFile file;
+            try
+            {
+                file = RateConfigFile.load(Path.of(limits.rateConfig()), router);
+            }
+            catch (final IOException ex)
+            {
+                throw new StartupException("derper: loading rate config: " + ex.getMessage());
+            }
+            reloads.scheduleWithFixedDelay(file::reloadIfChanged, RATE_CONFIG_CHECK_SECONDS, RATE_CONFIG_CHECK_SECONDS,
+                TimeUnit.SECONDS);
+            // Taking SIGHUP over stops it from shutting the JVM down, as derper's handler does for Go.
+            Signal.handle(new Signal("HUP"), signal ->
+            {
+                LOG.info("received SIGHUP, reloading rate config from {}", file);
+                file.reload();
+            });
+            LOG.info("-rate-config {}: reloaded on SIGHUP and when it changes (checked every {} s)", file,
+                RATE_CONFIG_CHECK_SECONDS);
+        }
+        else if (limits.perClientRate() > 0)
+        {
+            final ReceiveRateLimit limit = ReceiveRateLimit.of(limits.perClientRate(), limits.perClientBurst());
+            router.setReceiveRateLimit(limit);
+            LOG.info("per-client receive rate limit: {} (mesh peers exempt)", limit);
+        }
+    }
+
+    private static ConnectionLimits connectionLimits(final DerperOptions.Limits limits)
+    {
+        final ConnectionLimits bounds = new ConnectionLimits(limits.acceptLimit(), limits.acceptBurst(),
+            limits.maxConnections(), limits.maxConnectionsPerIp());
+        if (bounds.limitsAcceptRate())
+        {
+            LOG.info("accepting at most {} connections/s after a burst of {} (-accept-connection-limit, " +
+                "-accept-connection-burst)", bounds.acceptPerSecond(), bounds.acceptBurst());
+        }
+        if (bounds.maxConnections() > 0 || bounds.maxConnectionsPerIp() > 0)
+        {
+            LOG.info("connections open at once: at most {} in all, {} per IP address",
+                0 == bounds.maxConnections() ? "no cap" : bounds.maxConnections(),
+                0 == bounds.maxConnectionsPerIp() ? "no cap" : bounds.maxConnectionsPerIp());
+        }
+        return bounds;
     }
 
     /**

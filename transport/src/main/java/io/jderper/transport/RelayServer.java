@@ -10,6 +10,8 @@ import io.jderper.transport.http.PlainHttpPortHandler;
 import io.jderper.transport.http.RelayHttpHandler;
 import io.jderper.transport.http.TlsAlpnValidation;
 import io.jderper.transport.http.TlsSniffer;
+import io.jderper.transport.io.ConnectionGate;
+import io.jderper.transport.io.ConnectionLimits;
 import io.jderper.transport.io.IoTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -83,6 +85,7 @@ public final class RelayServer implements AutoCloseable
      * @param derpMap    if present, {@code /derp-map.json} answers with this server's DERP map JSON.
      * @param acmeHttp01 the ACME http-01 key authorization for a token, served on the plain HTTP port.
      * @param acmeTlsAlpn ACME tls-alpn-01 validations answered on the TLS port, if certificates come from ACME.
+     * @param connectionLimits bounds on connections to the main listener.
      */
     public record Settings(
         InetSocketAddress listen,
@@ -94,7 +97,8 @@ public final class RelayServer implements AutoCloseable
         boolean derp,
         Optional<Supplier<String>> derpMap,
         Function<String, Optional<String>> acmeHttp01,
-        Optional<TlsAlpnValidation> acmeTlsAlpn)
+        Optional<TlsAlpnValidation> acmeTlsAlpn,
+        ConnectionLimits connectionLimits)
     {
         /**
          * Settings with DERP served on {@code /derp}.
@@ -103,7 +107,7 @@ public final class RelayServer implements AutoCloseable
             final ServerHandshake handshake, final Router<ByteBuf> router, final int eventLoops)
         {
             this(listen, tls, httpPort, handshake, router, eventLoops, true, Optional.empty(), token -> Optional.empty(),
-                Optional.empty());
+                Optional.empty(), ConnectionLimits.NONE);
         }
     }
 
@@ -142,11 +146,16 @@ public final class RelayServer implements AutoCloseable
             // loops still run; the group forgets a connection when it closes.
             final ChannelGroup connections = new DefaultChannelGroup("jderper-connections",
                 GlobalEventExecutor.INSTANCE);
+            final ConnectionGate gate = new ConnectionGate(settings.connectionLimits(), metrics);
             final Channel main = bootstrap(group, transport, new ChannelInitializer<SocketChannel>()
             {
                 @Override
                 protected void initChannel(final SocketChannel ch)
                 {
+                    if (!gate.admit(ch))
+                    {
+                        return;
+                    }
                     connections.add(ch);
                     final ChannelPipeline pipeline = ch.pipeline();
                     settings.tls().ifPresent(tls ->

@@ -77,6 +77,14 @@ public final class RelayMetrics
     /** Keys reachable through a mesh peer. */
     public final AtomicLong remoteKeys = new AtomicLong();
 
+    /** Connections the main listener let in (derper's {@code tls_listener_accepted_connections}). */
+    public final LongAdder tlsListenerAccepted = new LongAdder();
+    /** Connections closed by the accept rate limit (derper's {@code tls_listener_rejected_connections}). */
+    public final LongAdder tlsListenerRejected = new LongAdder();
+    /** Connections closed because the cap on open connections was reached. */
+    public final LongAdder connectionsOverMax = new LongAdder();
+    /** Connections closed because their IP address had the most connections allowed open. */
+    public final LongAdder connectionsOverMaxPerIp = new LongAdder();
     /** Frames that had to wait for the receive rate limit (derper's {@code rate_limit_per_client_waited}). */
     public final LongAdder rateLimitWaited = new LongAdder();
     /** Clients admitted by fail-open while the admission URL could not be asked. */

@@ -41,6 +41,7 @@ import java.util.Optional;
  * @param meshPskFile      {@code -mesh-psk-file}, empty if not given (derper's default paths are looked up at start).
  * @param meshWith         {@code -mesh-with}, parsed; empty for none.
  * @param admission        the client admission flags.
+ * @param limits           the rate limit and connection cap flags.
  * @param warnings         things worth a startup warning (defaults we do not act on).
  */
 public record DerperOptions(
@@ -68,6 +69,7 @@ public record DerperOptions(
     String meshPskFile,
     List<MeshPeerAddress> meshWith,
     Admission admission,
+    Limits limits,
     List<String> warnings)
 {
     /** TLS engines {@code -tls-provider} accepts; auto is Conscrypt when its native library loads, else the JDK. */
@@ -91,6 +93,12 @@ public record DerperOptions(
             "per line; reloaded when it changes"),
         Map.entry("bearer-token-file", "file holding a token that admits a client sending it as Authorization: " +
             "Bearer (for your own probes and load tests; Tailscale clients send none)"),
+        Map.entry("per-client-rate-limit", "per-client receive rate limit in bytes/s, as -rate-config's " +
+            "PerClientRateLimitBytesPerSec (0: none)"),
+        Map.entry("per-client-rate-burst", "per-client receive burst in bytes (at least 65568), as -rate-config's " +
+            "PerClientRateBurstBytes"),
+        Map.entry("max-connections", "most connections open at once; more are closed as they arrive (0: no cap)"),
+        Map.entry("max-connections-per-ip", "most connections open at once from one IP address (0: no cap)"),
         Map.entry("verify-client-url-cache-ttl", "how long -verify-client-url answers are remembered (default 60s, " +
             "refusals at most 10s; 0 asks every time)"));
 
@@ -99,9 +107,6 @@ public record DerperOptions(
         Map.entry("home", "custom home pages"),
         Map.entry("bootstrap-dns-names", "bootstrap DNS"),
         Map.entry("unpublished-bootstrap-dns-names", "bootstrap DNS"),
-        Map.entry("accept-connection-limit", "accept rate limits"),
-        Map.entry("accept-connection-burst", "accept rate limits"),
-        Map.entry("rate-config", "per-client rate limits"),
         Map.entry("tcp-keepalive-time", "TCP keepalive tuning"),
         Map.entry("tcp-user-timeout", "TCP_USER_TIMEOUT tuning"),
         Map.entry("ace", "the experimental CONNECT proxy"));
@@ -189,6 +194,7 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-mesh-with: " + ex.getMessage());
         }
         final Admission admission = admission(flags);
+        final Limits limits = limits(flags);
         final List<String> warnings = new ArrayList<>();
         if (dev && flags.isSet("a"))
         {
@@ -233,7 +239,73 @@ public record DerperOptions(
             flags.string("mesh-psk-file", ""),
             List.copyOf(meshWith),
             admission,
+            limits,
             List.copyOf(warnings));
+    }
+
+    private static Limits limits(final GoFlags flags)
+    {
+        final String rateConfig = flags.string("rate-config", "");
+        final long rate = nonNegativeLong(flags, "per-client-rate-limit");
+        final long burst = nonNegativeLong(flags, "per-client-rate-burst");
+        if (!rateConfig.isEmpty() && (flags.isSet("per-client-rate-limit") || flags.isSet("per-client-rate-burst")))
+        {
+            throw new GoFlags.FlagException("-rate-config and -per-client-rate-limit/-per-client-rate-burst both set " +
+                "the per-client rate limit: give one");
+        }
+        final String acceptText = flags.string("accept-connection-limit", "+Inf");
+        final double acceptLimit = parseGoFloat(acceptText);
+        if (Double.isNaN(acceptLimit) || acceptLimit < 0)
+        {
+            throw new GoFlags.FlagException("-accept-connection-limit must be a number of connections per second, 0 " +
+                "or more, got \"" + acceptText + "\"");
+        }
+        final int acceptBurst = flags.integer("accept-connection-burst", Integer.MAX_VALUE);
+        final int maxConnections = flags.integer("max-connections", 0);
+        final int maxPerIp = flags.integer("max-connections-per-ip", 0);
+        if (acceptBurst < 0 || maxConnections < 0 || maxPerIp < 0)
+        {
+            throw new GoFlags.FlagException("-accept-connection-burst, -max-connections and -max-connections-per-ip " +
+                "must not be negative");
+        }
+        return new Limits(rateConfig, rate, burst, acceptLimit, acceptBurst, maxConnections, maxPerIp);
+    }
+
+    private static long nonNegativeLong(final GoFlags flags, final String name)
+    {
+        final String text = flags.string(name, "0");
+        try
+        {
+            final long value = Long.parseLong(text);
+            if (value >= 0)
+            {
+                return value;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            // Reported below.
+        }
+        throw new GoFlags.FlagException("-" + name + " must be a whole number of bytes, 0 or more, got \"" + text +
+            "\"");
+    }
+
+    /** Go's {@code strconv.ParseFloat} spellings of infinity, which Java's parser does not take. */
+    private static double parseGoFloat(final String text)
+    {
+        final String lower = text.strip().toLowerCase(java.util.Locale.ROOT);
+        if (List.of("inf", "+inf", "infinity", "+infinity").contains(lower))
+        {
+            return Double.POSITIVE_INFINITY;
+        }
+        try
+        {
+            return Double.parseDouble(lower);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return Double.NaN;
+        }
     }
 
     private static Admission admission(final GoFlags flags)
@@ -291,7 +363,7 @@ public record DerperOptions(
         return switch (name)
         {
             case "ace" -> !flags.bool(name, false);
-            case "home", "rate-config", "bootstrap-dns-names", "unpublished-bootstrap-dns-names" ->
+            case "home", "bootstrap-dns-names", "unpublished-bootstrap-dns-names" ->
                 flags.string(name, "").isEmpty();
             default -> false;
         };
@@ -331,7 +403,8 @@ public record DerperOptions(
             "verify-client-url", "socket", "accept-connection-limit", "accept-connection-burst", "rate-config",
             "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "region-id", "region-code",
             "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file", "allowlist",
-            "bearer-token-file", "verify-client-url-cache-ttl"))
+            "bearer-token-file", "verify-client-url-cache-ttl", "per-client-rate-limit", "per-client-rate-burst",
+            "max-connections", "max-connections-per-ip"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }
@@ -384,6 +457,22 @@ public record DerperOptions(
                 "certs") : Optional.empty();
             default -> Optional.empty();
         };
+    }
+
+    /**
+     * The rate limit and connection cap flags (spec §4.8, and jderper's own).
+     *
+     * @param rateConfig          {@code -rate-config}, empty for none.
+     * @param perClientRate       {@code -per-client-rate-limit} in bytes/s (jderper's own); 0 for none.
+     * @param perClientBurst      {@code -per-client-rate-burst} in bytes (jderper's own).
+     * @param acceptLimit         {@code -accept-connection-limit} per second; +Inf for none.
+     * @param acceptBurst         {@code -accept-connection-burst}.
+     * @param maxConnections      {@code -max-connections} (jderper's own); 0 for no cap.
+     * @param maxConnectionsPerIp {@code -max-connections-per-ip} (jderper's own); 0 for no cap.
+     */
+    public record Limits(String rateConfig, long perClientRate, long perClientBurst, double acceptLimit,
+        int acceptBurst, int maxConnections, int maxConnectionsPerIp)
+    {
     }
 
     /**

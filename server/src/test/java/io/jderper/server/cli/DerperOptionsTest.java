@@ -28,9 +28,6 @@ class DerperOptionsTest
         Map.entry("home", new String[] {"-home", "blank"}),
         Map.entry("bootstrap-dns-names", new String[] {"-bootstrap-dns-names", "example.com"}),
         Map.entry("unpublished-bootstrap-dns-names", new String[] {"-unpublished-bootstrap-dns-names", "x.example"}),
-        Map.entry("accept-connection-limit", new String[] {"-accept-connection-limit", "100"}),
-        Map.entry("accept-connection-burst", new String[] {"-accept-connection-burst", "10"}),
-        Map.entry("rate-config", new String[] {"-rate-config", "f"}),
         Map.entry("tcp-keepalive-time", new String[] {"-tcp-keepalive-time", "1m"}),
         Map.entry("tcp-user-timeout", new String[] {"-tcp-user-timeout", "5s"}),
         Map.entry("ace", new String[] {"-ace"})));
@@ -155,7 +152,6 @@ class DerperOptionsTest
             Arguments.of((Object)new String[] {"-ace=false"}),
             Arguments.of((Object)new String[] {"-home", ""}),
             Arguments.of((Object)new String[] {"-home="}),
-            Arguments.of((Object)new String[] {"-rate-config", ""}),
             Arguments.of((Object)new String[] {"-bootstrap-dns-names", ""}),
             Arguments.of((Object)new String[] {"-unpublished-bootstrap-dns-names", ""}),
             Arguments.of((Object)new String[] {"-acme-eab-kid", ""}),
@@ -200,6 +196,35 @@ class DerperOptionsTest
         assertThatThrownBy(() -> parse("-verify-client-url", url))
             .isInstanceOf(GoFlags.FlagException.class)
             .hasMessageStartingWith("-verify-client-url");
+    }
+
+    @Test
+    void shouldParseTheLimitFlagsWithDerpersDefaults()
+    {
+        final DerperOptions.Limits defaults = parse().limits();
+        assertThat(defaults).isEqualTo(new DerperOptions.Limits("", 0, 0, Double.POSITIVE_INFINITY,
+            Integer.MAX_VALUE, 0, 0));
+
+        assertThat(parse("-accept-connection-limit", "+Inf").limits().acceptLimit()).isInfinite();
+        assertThat(parse("-accept-connection-limit", "inf").limits().acceptLimit()).isInfinite();
+        final DerperOptions.Limits set = parse("-accept-connection-limit", "2.5", "-accept-connection-burst", "20",
+            "-per-client-rate-limit", "1000000", "-per-client-rate-burst", "2000000", "-max-connections", "5000",
+            "-max-connections-per-ip", "50").limits();
+        assertThat(set).isEqualTo(new DerperOptions.Limits("", 1_000_000, 2_000_000, 2.5, 20, 5000, 50));
+        assertThat(parse("-rate-config", "rates.json").limits().rateConfig()).isEqualTo("rates.json");
+    }
+
+    @Test
+    void shouldRefuseBadLimitFlagsNamingThem()
+    {
+        assertThatThrownBy(() -> parse("-accept-connection-limit", "fast")).hasMessageContaining(
+            "-accept-connection-limit");
+        assertThatThrownBy(() -> parse("-accept-connection-limit", "-1")).hasMessageContaining(
+            "-accept-connection-limit");
+        assertThatThrownBy(() -> parse("-per-client-rate-limit", "1MB")).hasMessageContaining("-per-client-rate-limit");
+        assertThatThrownBy(() -> parse("-max-connections-per-ip", "-2")).hasMessageContaining("must not be negative");
+        assertThatThrownBy(() -> parse("-rate-config", "r.json", "-per-client-rate-limit", "1000"))
+            .hasMessageContaining("give one");
     }
 
     @Test
