@@ -26,6 +26,7 @@ const (
 	stepNodesKey      = "nodes/key"
 	stepNodesUp       = "nodes/up"
 	stepNodesVerify   = "nodes/verify"
+	stepAdmissionRun  = "admission/headscale"
 )
 
 func loadReadme(t *testing.T) readmeSteps {
@@ -123,7 +124,7 @@ func (sub substitution) apply(t *testing.T, command string) string {
 func TestReadmeSteps(t *testing.T) {
 	steps := loadReadme(t)
 	for _, name := range []string{stepDomainRun, stepDomainDerpMap, stepIPRun, stepIPDerpMap, stepHeadscaleDERP,
-		stepNodesKey, stepNodesUp, stepNodesVerify} {
+		stepNodesKey, stepNodesUp, stepNodesVerify, stepAdmissionRun} {
 		steps.step(t, name)
 	}
 	sub := substitution{root: "SCENARIO", headscaleURL: "http://127.0.0.1:8080", socket: "SCENARIO/a.sock",

@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,6 +19,21 @@ import (
 // written as derper's manual mode wants them (<certdir>/<hostname>.crt with
 // the chain, .key), and returns the path of the CA's PEM for SSL_CERT_FILE.
 func writeTestCA(t *testing.T, dir, certDir, hostname string) string {
+	t.Helper()
+	ca := newTestCA(t, dir)
+	ca.issue(t, certDir, hostname)
+	return ca.path
+}
+
+// testCA is a throw-away CA whose PEM is at path.
+type testCA struct {
+	path string
+	key  *ecdsa.PrivateKey
+	cert *x509.Certificate
+	der  []byte
+}
+
+func newTestCA(t *testing.T, dir string) *testCA {
 	t.Helper()
 	caKey := newKey(t)
 	now := time.Now()
@@ -38,28 +54,40 @@ func writeTestCA(t *testing.T, dir, certDir, hostname string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leafKey := newKey(t)
-	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(2),
+	ca := &testCA{path: filepath.Join(dir, "test-ca.pem"), key: caKey, cert: caCert, der: caDER}
+	writePEM(t, ca.path, pemBlock("CERTIFICATE", caDER))
+	return ca
+}
+
+// issue writes a certificate for hostname (a DNS name, or an IP address as an
+// IP SAN) signed by the CA, as derper's manual mode wants it.
+func (ca *testCA) issue(t *testing.T, certDir, hostname string) {
+	t.Helper()
+	now := time.Now()
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(now.UnixNano()),
 		Subject:      pkix.Name{CommonName: hostname},
-		DNSNames:     []string{hostname},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, caCert, &leafKey.PublicKey, caKey)
+	}
+	if ip := net.ParseIP(hostname); ip != nil {
+		template.IPAddresses = []net.IP{ip}
+	} else {
+		template.DNSNames = []string{hostname}
+	}
+	leafKey := newKey(t)
+	leafDER, err := x509.CreateCertificate(rand.Reader, template, ca.cert, &leafKey.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	caPath := filepath.Join(dir, "test-ca.pem")
-	writePEM(t, caPath, pemBlock("CERTIFICATE", caDER))
-	writePEM(t, filepath.Join(certDir, hostname+".crt"), pemBlock("CERTIFICATE", leafDER), pemBlock("CERTIFICATE", caDER))
+	writePEM(t, filepath.Join(certDir, hostname+".crt"), pemBlock("CERTIFICATE", leafDER), pemBlock("CERTIFICATE", ca.der))
 	leafKeyDER, err := x509.MarshalPKCS8PrivateKey(leafKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writePEM(t, filepath.Join(certDir, hostname+".key"), pemBlock("PRIVATE KEY", leafKeyDER))
-	return caPath
 }
 
 func newKey(t *testing.T) *ecdsa.PrivateKey {

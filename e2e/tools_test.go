@@ -25,7 +25,7 @@ const (
 
 // binaries are the pinned third-party programs the scenarios run.
 type binaries struct {
-	headscale, tailscaled, tailscale string
+	headscale, tailscaled, tailscale, derper string
 }
 
 var (
@@ -34,7 +34,7 @@ var (
 	buildErr   error
 )
 
-// tools builds Headscale and Tailscale's daemon and CLI once per machine and
+// tools builds Headscale, Tailscale's daemon and CLI and its derper once per machine and
 // version, keeping them in the Go tool cache between runs.
 func tools(t *testing.T) binaries {
 	t.Helper()
@@ -65,7 +65,8 @@ func buildTools() (binaries, error) {
 	for _, tool := range []struct {
 		out *string
 		pkg string
-	}{{&b.tailscaled, "tailscale.com/cmd/tailscaled"}, {&b.tailscale, "tailscale.com/cmd/tailscale"}} {
+	}{{&b.tailscaled, "tailscale.com/cmd/tailscaled"}, {&b.tailscale, "tailscale.com/cmd/tailscale"},
+		{&b.derper, "tailscale.com/cmd/derper"}} {
 		*tool.out, err = buildCached(ctx, tsDir, filepath.Base(tool.pkg), ".", goBin, "build", "-o", "{out}", tool.pkg)
 		if err != nil {
 			return binaries{}, err

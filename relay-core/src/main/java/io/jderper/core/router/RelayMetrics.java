@@ -200,6 +200,8 @@ public final class RelayMetrics
             " got_ping=" + gotPing.sum() + " sent_pong=" + sentPong.sum() +
             " peer_gone_disconnected_frames=" + peerGoneDisconnectedFrames.sum() +
             " peer_gone_not_here_frames=" + peerGoneNotHereFrames.sum() +
+            " packets_forwarded_out=" + packetsForwardedOut.sum() +
+            " packets_forwarded_in=" + packetsForwardedIn.sum() +
             " sclient_write_timeouts=" + writeTimeouts.sum();
     }
 

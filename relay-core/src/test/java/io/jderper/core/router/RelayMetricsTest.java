@@ -19,9 +19,10 @@ class RelayMetricsTest
         metrics.dropped(DropReason.UNKNOWN_DEST, true, 100);
         metrics.dropped(DropReason.QUEUE_HEAD, false, 1_200);
         metrics.dropped(DropReason.QUEUE_HEAD, false, 1_200);
+        metrics.packetsForwardedIn.add(7);
 
         assertThat(metrics.summary().split(" ")).contains(
             "accepts=2", "current_connections=2", "packets_received=5", "bytes_received=6000", "packets_sent=4",
-            "bytes_sent=4800", "packets_dropped=3", "got_ping=0");
+            "bytes_sent=4800", "packets_dropped=3", "got_ping=0", "packets_forwarded_in=7", "packets_forwarded_out=0");
     }
 }
