@@ -7,23 +7,27 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * A recycled RecvPacket frame for the router benchmarks: an off-heap buffer holding header, source key and data,
- * plus the tags {@link PacketFrames} keeps with a frame. Stands in for the transport's pooled {@code ByteBuf}.
+ * A recycled RecvPacket (or ForwardPacket) frame for the router benchmarks: an off-heap buffer holding header, keys
+ * and data, plus the tags {@link PacketFrames} keeps with a frame. Stands in for the transport's pooled
+ * {@code ByteBuf}.
  */
 final class BenchFrame
 {
-    /** Where the packet data starts: header plus source key. */
+    /** Where a RecvPacket's data starts: header plus source key. */
     static final int DATA_OFFSET = FrameHeader.LENGTH + ProtocolLimits.KEY_LENGTH;
+    /** Where a ForwardPacket's data starts: header plus source and destination keys. */
+    static final int FORWARD_DATA_OFFSET = DATA_OFFSET + ProtocolLimits.KEY_LENGTH;
 
     final UnsafeBuffer buffer;
     long destinationId;
     boolean disco;
     boolean forwarded;
     int dataLength;
+    int dataOffset = DATA_OFFSET;
 
     BenchFrame(final int maxDataLength)
     {
-        buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(DATA_OFFSET + maxDataLength, 64));
+        buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(FORWARD_DATA_OFFSET + maxDataLength, 64));
     }
 
     /**
@@ -35,6 +39,6 @@ final class BenchFrame
      */
     void fill(final DirectBuffer source, final int offset)
     {
-        buffer.putBytes(DATA_OFFSET, source, offset, dataLength);
+        buffer.putBytes(dataOffset, source, offset, dataLength);
     }
 }

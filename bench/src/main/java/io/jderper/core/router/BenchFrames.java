@@ -47,6 +47,7 @@ final class BenchFrames implements PacketFrames<BenchFrame>
         frame.disco = disco;
         frame.forwarded = forwarded;
         frame.dataLength = dataLength;
+        frame.dataOffset = BenchFrame.DATA_OFFSET;
         FrameHeader.write(frame.buffer, 0, FrameType.RECV_PACKET, ProtocolLimits.KEY_LENGTH + dataLength);
         frame.buffer.putBytes(FrameHeader.LENGTH, sourceKey, sourceOffset, ProtocolLimits.KEY_LENGTH);
         return frame;
@@ -57,7 +58,20 @@ final class BenchFrames implements PacketFrames<BenchFrame>
         final DirectBuffer sourceKey, final int sourceOffset, final DirectBuffer destinationKey,
         final int destinationOffset, final int dataLength)
     {
-        throw new UnsupportedOperationException("the relay-core benchmarks run without mesh peers");
+        final BenchFrame frame = free.poll();
+        if (null == frame)
+        {
+            return null;
+        }
+        frame.destinationId = -1;
+        frame.disco = false;
+        frame.forwarded = false;
+        frame.dataLength = dataLength;
+        frame.dataOffset = BenchFrame.FORWARD_DATA_OFFSET;
+        FrameHeader.write(frame.buffer, 0, FrameType.FORWARD_PACKET, 2 * ProtocolLimits.KEY_LENGTH + dataLength);
+        frame.buffer.putBytes(FrameHeader.LENGTH, sourceKey, sourceOffset, ProtocolLimits.KEY_LENGTH);
+        frame.buffer.putBytes(BenchFrame.DATA_OFFSET, destinationKey, destinationOffset, ProtocolLimits.KEY_LENGTH);
+        return frame;
     }
 
     @Override
