@@ -1,6 +1,7 @@
 package io.jderper.server.admission;
 
 import io.jderper.core.admission.NodeKeyList;
+import io.jderper.server.FileStamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,8 +9,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 
 /**
  * The {@code -allowlist} file, read at start (a bad line stops the start, naming the line) and again whenever it
@@ -22,15 +21,13 @@ public final class NodeKeyListFile
 
     private final Path path;
     private volatile NodeKeyList current;
-    private FileTime modified;
-    private long size;
+    private FileStamp stamp;
 
-    private NodeKeyListFile(final Path path, final NodeKeyList list, final BasicFileAttributes attributes)
+    private NodeKeyListFile(final Path path, final NodeKeyList list, final FileStamp stamp)
     {
         this.path = path;
         this.current = list;
-        this.modified = attributes.lastModifiedTime();
-        this.size = attributes.size();
+        this.stamp = stamp;
     }
 
     /**
@@ -40,8 +37,8 @@ public final class NodeKeyListFile
      */
     public static NodeKeyListFile load(final Path path) throws IOException
     {
-        final BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-        return new NodeKeyListFile(path, parse(path), attributes);
+        final FileStamp stamp = FileStamp.of(path);
+        return new NodeKeyListFile(path, parse(path), stamp);
     }
 
     private static NodeKeyList parse(final Path path) throws IOException
@@ -71,13 +68,12 @@ public final class NodeKeyListFile
     {
         try
         {
-            final BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-            if (attributes.lastModifiedTime().equals(modified) && attributes.size() == size)
+            final FileStamp now = FileStamp.of(path);
+            if (now.equals(stamp))
             {
                 return;
             }
-            modified = attributes.lastModifiedTime();
-            size = attributes.size();
+            stamp = now;
             final NodeKeyList reloaded = parse(path);
             current = reloaded;
             LOG.info("-allowlist {} reloaded: {}", path, reloaded);

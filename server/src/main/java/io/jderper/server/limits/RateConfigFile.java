@@ -4,14 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jderper.core.ratelimit.ReceiveRateLimit;
 import io.jderper.core.router.Router;
+import io.jderper.server.FileStamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -27,8 +26,7 @@ public final class RateConfigFile
 
     private final Path path;
     private final Router<?> router;
-    private FileTime modified;
-    private long size;
+    private FileStamp stamp;
     private boolean missing;
 
     private RateConfigFile(final Path path, final Router<?> router)
@@ -94,19 +92,18 @@ public final class RateConfigFile
 
     private void apply() throws IOException
     {
-        final BasicFileAttributes attributes;
+        final FileStamp read;
         final byte[] text;
         try
         {
-            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            read = FileStamp.of(path);
             text = Files.readAllBytes(path);
         }
         catch (final IOException ex)
         {
             throw new IOException("-rate-config " + path + ": cannot read it (" + ex + ")", ex);
         }
-        modified = attributes.lastModifiedTime();
-        size = attributes.size();
+        stamp = read;
         final ReceiveRateLimit limit;
         try
         {
@@ -141,10 +138,10 @@ public final class RateConfigFile
      */
     public synchronized void reloadIfChanged()
     {
-        final BasicFileAttributes attributes;
+        final FileStamp now;
         try
         {
-            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            now = FileStamp.of(path);
         }
         catch (final IOException ex)
         {
@@ -156,7 +153,7 @@ public final class RateConfigFile
             return;
         }
         missing = false;
-        if (!attributes.lastModifiedTime().equals(modified) || attributes.size() != size)
+        if (!now.equals(stamp))
         {
             reload();
         }
