@@ -25,6 +25,7 @@ import io.jderper.transport.RelayServer;
 import io.jderper.transport.http.TlsAlpnValidation;
 import io.jderper.transport.io.ConnectionLimits;
 import io.jderper.transport.io.OpenFileLimit;
+import io.jderper.transport.io.TcpTimeouts;
 import io.jderper.transport.mesh.Mesh;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
@@ -41,6 +42,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -61,6 +63,15 @@ public final class Main
     /** How often manual-mode certificate files are checked for new contents. */
     private static final long CERT_RELOAD_SECONDS = 5;
     private static final long RATE_CONFIG_CHECK_SECONDS = 5;
+    /** Bound on a graceful shutdown's drain: well inside the 10 s a service manager usually waits. */
+    private static final Duration SHUTDOWN_DRAIN = Duration.ofSeconds(5);
+    /**
+     * Restarting's hints: come back after 1 to 3 s (spread so that not everyone dials at once) and try for 5 s,
+     * since Tailscale's client code asks servers for no more than a few seconds.
+     */
+    private static final int RECONNECT_IN_MS = 1_000;
+    private static final int RECONNECT_JITTER_MS = 2_000;
+    private static final int RECONNECT_TRY_FOR_MS = 5_000;
 
     private Main()
     {
@@ -107,6 +118,8 @@ public final class Main
         try
         {
             run(options, System.out);
+            // Every thread the relay started has ended or is a daemon; exit explicitly all the same, with 0.
+            System.exit(0);
         }
         catch (final StartupException ex)
         {
@@ -246,7 +259,8 @@ public final class Main
                     {
                         return issued.tlsAlpn01Context(serverName);
                     }
-                }), connectionLimits(options.limits())));
+                }), connectionLimits(options.limits()),
+                new TcpTimeouts(options.limits().tcpKeepAlive(), options.limits().tcpUserTimeout())));
         }
         catch (final RuntimeException ex)
         {
@@ -257,17 +271,17 @@ public final class Main
         final Optional<Mesh> mesh = options.meshWith().isEmpty() ? Optional.empty() :
             Optional.of(Mesh.start(options.meshWith(), serverKey, meshKey.orElseThrow(),
                 Mesh.trustFrom(System.getenv()), tlsProvider(options.tlsProvider()), router));
-        final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        // SIGTERM and SIGINT start a graceful shutdown here, on the main thread, instead of the JVM's exit: the
+        // process then ends with status 0 once every client was told to reconnect.
+        final CountDownLatch stopRequested = new CountDownLatch(1);
+        for (final String name : List.of("TERM", "INT"))
         {
-            LOG.info("shutting down");
-            mesh.ifPresent(Mesh::close);
-            server.close();
-            admission.close();
-            LOG.info("relay stopped: {}", metrics.summary());
-            stun.ifPresent(StunServer::close);
-            stopped.countDown();
-        }, "jderper-shutdown"));
+            Signal.handle(new Signal(name), signal ->
+            {
+                LOG.info("received SIG{}", name);
+                stopRequested.countDown();
+            });
+        }
         if (!options.runDerp())
         {
             LOG.warn("-derp=false: /derp answers 404; this server relays nothing{}",
@@ -280,7 +294,18 @@ public final class Main
             LOG.info("serving this server's DERP map at /derp-map.json (-derp-map-json)");
         }
         printBanner(out, options, server, serverKey, tls, derpMapEntry.get().apply(pinOf(certificates)));
-        stopped.await();
+        stopRequested.await();
+        LOG.info("shutting down: telling {} client(s) to reconnect (Restarting), draining for at most {} s",
+            metrics.currentConnections.get(), SHUTDOWN_DRAIN.toSeconds());
+        mesh.ifPresent(Mesh::close);
+        final int left = server.shutdownGracefully(SHUTDOWN_DRAIN, RECONNECT_IN_MS, RECONNECT_JITTER_MS,
+            RECONNECT_TRY_FOR_MS);
+        if (left > 0)
+        {
+            LOG.warn("{} connection(s) had not drained after {} s and were closed", left, SHUTDOWN_DRAIN.toSeconds());
+        }
+        admission.close();
+        LOG.info("relay stopped: {}", metrics.summary());
     }
 
     /**

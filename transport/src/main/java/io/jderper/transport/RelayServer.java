@@ -13,6 +13,7 @@ import io.jderper.transport.http.TlsSniffer;
 import io.jderper.transport.io.ConnectionGate;
 import io.jderper.transport.io.ConnectionLimits;
 import io.jderper.transport.io.IoTransport;
+import io.jderper.transport.io.TcpTimeouts;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -40,6 +41,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -86,6 +88,7 @@ public final class RelayServer implements AutoCloseable
      * @param acmeHttp01 the ACME http-01 key authorization for a token, served on the plain HTTP port.
      * @param acmeTlsAlpn ACME tls-alpn-01 validations answered on the TLS port, if certificates come from ACME.
      * @param connectionLimits bounds on connections to the main listener.
+     * @param tcpTimeouts      TCP keepalive and user timeout of accepted connections (derper's flags).
      */
     public record Settings(
         InetSocketAddress listen,
@@ -98,7 +101,8 @@ public final class RelayServer implements AutoCloseable
         Optional<Supplier<String>> derpMap,
         Function<String, Optional<String>> acmeHttp01,
         Optional<TlsAlpnValidation> acmeTlsAlpn,
-        ConnectionLimits connectionLimits)
+        ConnectionLimits connectionLimits,
+        TcpTimeouts tcpTimeouts)
     {
         /**
          * Settings with DERP served on {@code /derp}.
@@ -107,7 +111,7 @@ public final class RelayServer implements AutoCloseable
             final ServerHandshake handshake, final Router<ByteBuf> router, final int eventLoops)
         {
             this(listen, tls, httpPort, handshake, router, eventLoops, true, Optional.empty(), token -> Optional.empty(),
-                Optional.empty(), ConnectionLimits.NONE);
+                Optional.empty(), ConnectionLimits.NONE, TcpTimeouts.DERPER_DEFAULTS);
         }
     }
 
@@ -147,7 +151,7 @@ public final class RelayServer implements AutoCloseable
             final ChannelGroup connections = new DefaultChannelGroup("jderper-connections",
                 GlobalEventExecutor.INSTANCE);
             final ConnectionGate gate = new ConnectionGate(settings.connectionLimits(), metrics);
-            final Channel main = bootstrap(group, transport, new ChannelInitializer<SocketChannel>()
+            final Channel main = bootstrap(group, transport, settings.tcpTimeouts(), new ChannelInitializer<SocketChannel>()
             {
                 @Override
                 protected void initChannel(final SocketChannel ch)
@@ -172,7 +176,7 @@ public final class RelayServer implements AutoCloseable
             {
                 final InetSocketAddress httpAddress = new InetSocketAddress(settings.listen().getAddress(),
                     settings.httpPort());
-                http = bootstrap(group, transport, new ChannelInitializer<SocketChannel>()
+                http = bootstrap(group, transport, settings.tcpTimeouts(), new ChannelInitializer<SocketChannel>()
                 {
                     @Override
                     protected void initChannel(final SocketChannel ch)
@@ -206,10 +210,10 @@ public final class RelayServer implements AutoCloseable
         }
     }
 
-    private static ServerBootstrap bootstrap(
-        final EventLoopGroup group, final IoTransport transport, final ChannelInitializer<SocketChannel> init)
+    private static ServerBootstrap bootstrap(final EventLoopGroup group, final IoTransport transport,
+        final TcpTimeouts tcpTimeouts, final ChannelInitializer<SocketChannel> init)
     {
-        return new ServerBootstrap()
+        final ServerBootstrap bootstrap = new ServerBootstrap()
             .group(group)
             .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 4096)
@@ -220,6 +224,8 @@ public final class RelayServer implements AutoCloseable
             // allocator copies into them through a ByteBuffer view made per copy, one object per TLS record or read.
             .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
             .childHandler(init);
+        transport.applyTcpTimeouts(bootstrap, tcpTimeouts);
+        return bootstrap;
     }
 
     private static void addHttpCodec(final ChannelPipeline pipeline)
@@ -255,6 +261,14 @@ public final class RelayServer implements AutoCloseable
     }
 
     /**
+     * @return the connections open now (for tests).
+     */
+    ChannelGroup connections()
+    {
+        return connections;
+    }
+
+    /**
      * @return the relay loops (for tests and metrics).
      */
     public RelayLoops loops()
@@ -268,6 +282,32 @@ public final class RelayServer implements AutoCloseable
     public Settings settings()
     {
         return settings;
+    }
+
+    /**
+     * Graceful shutdown (spec §4.16): stops accepting, tells every client when to reconnect (Restarting, the hint
+     * spread over {@code [reconnectInMs, reconnectInMs + jitterMs)}), writes what is queued for it and closes it;
+     * whatever is still open after {@code drain} is closed as {@link #close()} does.
+     *
+     * @param drain         bound on the whole drain.
+     * @param reconnectInMs earliest reconnect hint.
+     * @param jitterMs      spread of the hint.
+     * @param tryForMs      how long clients should keep trying.
+     * @return connections still open when the drain time ran out (then closed at once).
+     */
+    public int shutdownGracefully(final Duration drain, final int reconnectInMs, final int jitterMs,
+        final int tryForMs)
+    {
+        mainChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (null != httpChannel)
+        {
+            httpChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        loops.announceRestart(reconnectInMs, jitterMs, tryForMs);
+        connections.newCloseFuture().awaitUninterruptibly(drain.toMillis());
+        final int left = connections.size();
+        close();
+        return left;
     }
 
     /**

@@ -21,6 +21,7 @@ import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
 import io.jderper.transport.io.ConnectionLimits;
+import io.jderper.transport.io.TcpTimeouts;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +45,7 @@ class ConnectionLimitsTest
             metrics);
         server = RelayServer.start(new RelayServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             Optional.empty(), -1, handshake, router, 1, true, Optional.empty(), token -> Optional.empty(),
-            Optional.empty(), limits));
+            Optional.empty(), limits, TcpTimeouts.DERPER_DEFAULTS));
     }
 
     @AfterEach

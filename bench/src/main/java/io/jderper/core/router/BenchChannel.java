@@ -61,6 +61,13 @@ final class BenchChannel implements ClientChannel<BenchFrame>
     }
 
     @Override
+    public void closeAfterFlush()
+    {
+        // Nothing is buffered: writes complete at once here.
+        close();
+    }
+
+    @Override
     public void execute(final Runnable task)
     {
         loop.execute(task);

@@ -50,6 +50,12 @@ public interface ClientChannel<P>
     void close();
 
     /**
+     * Closes the connection once everything written so far has reached the socket (a graceful shutdown); the
+     * transport later calls {@link ClientSession#onClosed()} on the loop.
+     */
+    void closeAfterFlush();
+
+    /**
      * Runs a task on this connection's loop; callable from any thread.
      *
      * @param task to run.

@@ -103,6 +103,8 @@ public final class ClientSession<P>
     /** Made when a limit first applies to this client; replaced when the limit changes. */
     private TokenBucket receiveBucket;
     private ReceiveRateLimit receiveBucketLimit;
+    /** Shutting down: close as soon as what is queued has been written. */
+    private boolean closeWhenDrained;
 
     /** Position in the owning loop's session list, for O(1) removal; loop thread only. */
     int loopIndex = -1;
@@ -815,6 +817,37 @@ public final class ClientSession<P>
         writeQueued();
         // Packets and control frames written since the last drain also need this flush.
         channel.flush();
+        if (closeWhenDrained && dataQueue.isEmpty() && discoQueue.isEmpty() && !closing)
+        {
+            closing = true;
+            channel.closeAfterFlush();
+        }
+    }
+
+    /**
+     * Graceful shutdown (spec §4.16): tells the client when to reconnect and for how long to keep trying
+     * (Restarting), writes what is still queued for it, then closes. A session still in its handshake is closed at
+     * once. On the loop thread.
+     *
+     * @param reconnectInMs when the client should reconnect.
+     * @param tryForMs      how long it should keep trying.
+     */
+    void announceRestart(final int reconnectInMs, final int tryForMs)
+    {
+        if (STATE_CLOSED == state || closing)
+        {
+            return;
+        }
+        if (STATE_ESTABLISHED != state)
+        {
+            close();
+            return;
+        }
+        final UnsafeBuffer scratch = loop.scratch();
+        channel.writeControl(scratch, 0, ControlFrames.restarting(scratch, 0, reconnectInMs, tryForMs));
+        metrics.restartingFrames.increment();
+        closeWhenDrained = true;
+        markDirty();
     }
 
     /**

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -215,6 +216,29 @@ public final class RelayLoop<P>
             if (i < sessions.size())
             {
                 sessions.get(i).onTick(nowNs);
+            }
+        }
+        flushDirty();
+    }
+
+    /**
+     * Graceful shutdown: every session here gets a Restarting frame, its queued packets, and then its close. The
+     * reconnect time is spread over {@code [reconnectInMs, reconnectInMs + jitterMs)} per client, so a restarted
+     * relay is not dialled by everyone at once. On the loop thread.
+     *
+     * @param reconnectInMs earliest reconnect hint.
+     * @param jitterMs      spread added per client.
+     * @param tryForMs      how long clients should keep trying.
+     */
+    public void announceRestart(final int reconnectInMs, final int jitterMs, final int tryForMs)
+    {
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = sessions.size() - 1; i >= 0; i--)
+        {
+            if (i < sessions.size())
+            {
+                sessions.get(i).announceRestart(reconnectInMs + (jitterMs > 0 ? random.nextInt(jitterMs) : 0),
+                    tryForMs);
             }
         }
         flushDirty();

@@ -46,6 +46,8 @@ public final class RelayMetrics
     public final LongAdder unknownFrames = new LongAdder();
     /** KeepAlive frames written. */
     public final LongAdder keepAlivesSent = new LongAdder();
+    /** Restarting frames written at a graceful shutdown. */
+    public final LongAdder restartingFrames = new LongAdder();
     /** Duplicate connections ever seen. */
     public final LongAdder totalDupClientConns = new LongAdder();
     /** Moves of a client's home to this server after its first 5 s. */

@@ -340,6 +340,39 @@ class ClientSessionTest
         harness.shutdownAndAssertNoLeak();
     }
 
+    // ---- Graceful shutdown
+
+    @Test
+    void shouldAnnounceTheRestartWriteWhatIsQueuedAndOnlyThenClose()
+    {
+        final RelayHarness harness = new RelayHarness();
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client sender = loop.connect();
+        final RelayHarness.Client slow = loop.connect();
+        final RelayHarness.Client handshaking = loop.accept(NodePrivateKey.generate(harness.random));
+        slow.setWritable(false);
+        sender.send(slow, data(10, 1));
+        sender.send(slow, data(10, 2));
+        loop.relay.flushDirty();
+
+        loop.relay.announceRestart(1_000, 0, 5_000);
+
+        assertThat(slow.channel.controls(FrameType.RESTARTING)).singleElement()
+            .isEqualTo(HexFormat.of().parseHex("1500000008000003E800001388"));
+        assertThat(slow.channel.closed).as("two packets still queued").isFalse();
+        assertThat(handshaking.channel.closed).as("no handshake to finish during a shutdown").isTrue();
+        assertThat(sender.channel.closedAfterFlush).isTrue();
+
+        slow.setWritable(true);
+        loop.relay.flushDirty();
+
+        assertThat(slow.channel.packetData()).containsExactly(data(10, 1), data(10, 2));
+        assertThat(slow.channel.closedAfterFlush).isTrue();
+        assertThat(harness.metrics.restartingFrames.sum()).isEqualTo(2);
+        harness.runAllTasks();
+        harness.shutdownAndAssertNoLeak();
+    }
+
     // ---- Receive rate limit
 
     @Test

@@ -27,6 +27,8 @@ final class TestChannel implements ClientChannel<TestFrame>
     /** Whether close() calls onClosed() at once instead of later on the loop (a transport may do either). */
     boolean closeSynchronously;
     boolean closed;
+    /** Whether the close waited for what was written (graceful shutdown). */
+    boolean closedAfterFlush;
     int closeCalls;
     int flushes;
     int writesSinceFlush;
@@ -104,6 +106,13 @@ final class TestChannel implements ClientChannel<TestFrame>
                 loop.execute(owner::onClosed);
             }
         }
+    }
+
+    @Override
+    public void closeAfterFlush()
+    {
+        closedAfterFlush = true;
+        close();
     }
 
     @Override

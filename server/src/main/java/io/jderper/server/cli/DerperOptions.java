@@ -107,8 +107,6 @@ public record DerperOptions(
         Map.entry("home", "custom home pages"),
         Map.entry("bootstrap-dns-names", "bootstrap DNS"),
         Map.entry("unpublished-bootstrap-dns-names", "bootstrap DNS"),
-        Map.entry("tcp-keepalive-time", "TCP keepalive tuning"),
-        Map.entry("tcp-user-timeout", "TCP_USER_TIMEOUT tuning"),
         Map.entry("ace", "the experimental CONNECT proxy"));
 
     /** Flags for Tailscale's internal secrets service, which jderper does not plan to support. */
@@ -268,7 +266,15 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-accept-connection-burst, -max-connections and -max-connections-per-ip " +
                 "must not be negative");
         }
-        return new Limits(rateConfig, rate, burst, acceptLimit, acceptBurst, maxConnections, maxPerIp);
+        final Duration keepAlive = flags.duration("tcp-keepalive-time", Duration.ofMinutes(10));
+        final Duration userTimeout = flags.duration("tcp-user-timeout", Duration.ofSeconds(15));
+        if (userTimeout.isNegative() || keepAlive.toSeconds() > 32_767 || userTimeout.toMillis() > Integer.MAX_VALUE)
+        {
+            throw new GoFlags.FlagException("-tcp-keepalive-time must be at most 32767s and -tcp-user-timeout 0 or " +
+                "more (up to 24 days), got " + keepAlive + " and " + userTimeout);
+        }
+        return new Limits(rateConfig, rate, burst, acceptLimit, acceptBurst, maxConnections, maxPerIp, keepAlive,
+            userTimeout);
     }
 
     private static long nonNegativeLong(final GoFlags flags, final String name)
@@ -469,9 +475,11 @@ public record DerperOptions(
      * @param acceptBurst         {@code -accept-connection-burst}.
      * @param maxConnections      {@code -max-connections} (jderper's own); 0 for no cap.
      * @param maxConnectionsPerIp {@code -max-connections-per-ip} (jderper's own); 0 for no cap.
+     * @param tcpKeepAlive        {@code -tcp-keepalive-time} (derper: 10m; zero or negative turns it off).
+     * @param tcpUserTimeout      {@code -tcp-user-timeout} (derper: 15s).
      */
     public record Limits(String rateConfig, long perClientRate, long perClientBurst, double acceptLimit,
-        int acceptBurst, int maxConnections, int maxConnectionsPerIp)
+        int acceptBurst, int maxConnections, int maxConnectionsPerIp, Duration tcpKeepAlive, Duration tcpUserTimeout)
     {
     }
 

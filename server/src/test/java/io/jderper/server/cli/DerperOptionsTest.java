@@ -28,8 +28,6 @@ class DerperOptionsTest
         Map.entry("home", new String[] {"-home", "blank"}),
         Map.entry("bootstrap-dns-names", new String[] {"-bootstrap-dns-names", "example.com"}),
         Map.entry("unpublished-bootstrap-dns-names", new String[] {"-unpublished-bootstrap-dns-names", "x.example"}),
-        Map.entry("tcp-keepalive-time", new String[] {"-tcp-keepalive-time", "1m"}),
-        Map.entry("tcp-user-timeout", new String[] {"-tcp-user-timeout", "5s"}),
         Map.entry("ace", new String[] {"-ace"})));
 
     private static DerperOptions parse(final String... args)
@@ -203,14 +201,15 @@ class DerperOptionsTest
     {
         final DerperOptions.Limits defaults = parse().limits();
         assertThat(defaults).isEqualTo(new DerperOptions.Limits("", 0, 0, Double.POSITIVE_INFINITY,
-            Integer.MAX_VALUE, 0, 0));
+            Integer.MAX_VALUE, 0, 0, Duration.ofMinutes(10), Duration.ofSeconds(15)));
 
         assertThat(parse("-accept-connection-limit", "+Inf").limits().acceptLimit()).isInfinite();
         assertThat(parse("-accept-connection-limit", "inf").limits().acceptLimit()).isInfinite();
         final DerperOptions.Limits set = parse("-accept-connection-limit", "2.5", "-accept-connection-burst", "20",
             "-per-client-rate-limit", "1000000", "-per-client-rate-burst", "2000000", "-max-connections", "5000",
-            "-max-connections-per-ip", "50").limits();
-        assertThat(set).isEqualTo(new DerperOptions.Limits("", 1_000_000, 2_000_000, 2.5, 20, 5000, 50));
+            "-max-connections-per-ip", "50", "-tcp-keepalive-time", "1m", "-tcp-user-timeout", "5s").limits();
+        assertThat(set).isEqualTo(new DerperOptions.Limits("", 1_000_000, 2_000_000, 2.5, 20, 5000, 50,
+            Duration.ofMinutes(1), Duration.ofSeconds(5)));
         assertThat(parse("-rate-config", "rates.json").limits().rateConfig()).isEqualTo("rates.json");
     }
 
@@ -223,6 +222,7 @@ class DerperOptionsTest
             "-accept-connection-limit");
         assertThatThrownBy(() -> parse("-per-client-rate-limit", "1MB")).hasMessageContaining("-per-client-rate-limit");
         assertThatThrownBy(() -> parse("-max-connections-per-ip", "-2")).hasMessageContaining("must not be negative");
+        assertThatThrownBy(() -> parse("-tcp-user-timeout", "-1s")).hasMessageContaining("-tcp-user-timeout");
         assertThatThrownBy(() -> parse("-rate-config", "r.json", "-per-client-rate-limit", "1000"))
             .hasMessageContaining("give one");
     }

@@ -10,6 +10,8 @@ import io.jderper.core.router.ClientChannel;
 import io.jderper.core.router.ClientSession;
 import io.jderper.core.router.RelayMetrics;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.agrona.DirectBuffer;
@@ -506,6 +508,16 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
         {
             closed = true;
             ctx.close();
+        }
+    }
+
+    @Override
+    public void closeAfterFlush()
+    {
+        if (!closed)
+        {
+            // Completes once every earlier write has reached the socket; then the channel closes.
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 

@@ -80,6 +80,22 @@ public final class RelayLoops
     }
 
     /**
+     * Starts a graceful shutdown on every loop: each client gets Restarting, its queued packets and its close.
+     *
+     * @param reconnectInMs earliest reconnect hint.
+     * @param jitterMs      spread of the hint over clients.
+     * @param tryForMs      how long clients should keep trying.
+     */
+    public void announceRestart(final int reconnectInMs, final int jitterMs, final int tryForMs)
+    {
+        for (final Map.Entry<EventExecutor, PerLoop> each : byExecutor.entrySet())
+        {
+            final RelayLoop<ByteBuf> relay = each.getValue().relay();
+            each.getKey().execute(() -> relay.announceRestart(reconnectInMs, jitterMs, tryForMs));
+        }
+    }
+
+    /**
      * Stops the housekeeping ticks.
      */
     public void stop()

@@ -1,16 +1,21 @@
 package io.jderper.transport.io;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioChannelOption;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
@@ -18,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * The I/O engine under the event loops: io_uring where the kernel and native library allow it, then epoll,
@@ -77,6 +83,53 @@ public record IoTransport(String name, IoHandlerFactory handlerFactory, Class<? 
         }
         return logged(nio(), "io_uring unavailable: " + uringWhy + "; epoll unavailable: " +
             Epoll.unavailabilityCause());
+    }
+
+    /**
+     * Sets derper's TCP keepalive and user timeout on the connections a listener accepts. NIO has no
+     * {@code TCP_USER_TIMEOUT}: there only the keepalive applies (said once in the log).
+     *
+     * @param bootstrap the listener's bootstrap.
+     * @param timeouts  the settings.
+     */
+    public void applyTcpTimeouts(final ServerBootstrap bootstrap, final TcpTimeouts timeouts)
+    {
+        bootstrap.childOption(ChannelOption.SO_KEEPALIVE, timeouts.keepAliveOn());
+        final int keepAliveSeconds = (int)Math.max(1, timeouts.keepAlive().toSeconds());
+        final int userTimeoutMs = (int)timeouts.userTimeout().toMillis();
+        switch (name)
+        {
+            case "io_uring" ->
+            {
+                if (timeouts.keepAliveOn())
+                {
+                    bootstrap.childOption(IoUringChannelOption.TCP_KEEPIDLE, keepAliveSeconds)
+                        .childOption(IoUringChannelOption.TCP_KEEPINTVL, keepAliveSeconds);
+                }
+                bootstrap.childOption(IoUringChannelOption.TCP_USER_TIMEOUT, userTimeoutMs);
+            }
+            case "epoll" ->
+            {
+                if (timeouts.keepAliveOn())
+                {
+                    bootstrap.childOption(EpollChannelOption.TCP_KEEPIDLE, keepAliveSeconds)
+                        .childOption(EpollChannelOption.TCP_KEEPINTVL, keepAliveSeconds);
+                }
+                bootstrap.childOption(EpollChannelOption.TCP_USER_TIMEOUT, userTimeoutMs);
+            }
+            default ->
+            {
+                if (timeouts.keepAliveOn())
+                {
+                    bootstrap.childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPIDLE), keepAliveSeconds)
+                        .childOption(NioChannelOption.of(ExtendedSocketOptions.TCP_KEEPINTERVAL), keepAliveSeconds);
+                }
+                if (userTimeoutMs > 0)
+                {
+                    LOG.warn("the NIO transport cannot set TCP_USER_TIMEOUT; -tcp-user-timeout is not applied");
+                }
+            }
+        }
     }
 
     private static IoTransport logged(final IoTransport transport, final String why)
