@@ -80,7 +80,7 @@ public record DerperOptions(
         Map.entry("tls-provider", "auto|conscrypt|openssl|jdk: the TLS engine; Conscrypt takes 3 file descriptors " +
             "per connection"),
         Map.entry("stun-any-client", "also answer STUN binding requests from non-Tailscale clients (derper answers " +
-            "only Tailscale's)"),
+            "only Tailscale's); their bare 20-byte requests get 32- or 44-byte replies, a small amplifier"),
         Map.entry("region-id", "DERP map region ID of this server (default 900; 900-999 are for your own DERPs)"),
         Map.entry("region-code", "DERP map region code (default jderper)"),
         Map.entry("region-name", "DERP map region name (default jderper)"),
