@@ -6,7 +6,9 @@ import ch.qos.logback.core.read.ListAppender;
 import io.jderper.core.protocol.FrameType;
 import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.core.protocol.Violation;
+import io.jderper.core.router.DropReason;
 import io.jderper.core.router.RelayConfig;
+import io.jderper.core.router.RelayMetrics;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -245,6 +247,30 @@ class BadInputTest
         }
         RelayFixture.await("bad transport counted", () -> relay.violations(Violation.BAD_TRANSPORT) == before + 1);
         RelayFixture.await("one log line", () -> linesMentioning("plain HTTP request on the TLS port") == 1);
+    }
+
+    @Test
+    void shouldDropForAReceiverThatNeverReadsWithoutSlowingItsSender() throws Exception
+    {
+        final long dropsBefore = relay.metrics.packetsDropped(DropReason.QUEUE_HEAD, RelayMetrics.KIND_OTHER);
+        final long timeoutsBefore = relay.metrics.writeTimeouts.sum();
+        try (TestDerpClient sender = TestDerpClient.connected(relay.address());
+             TestDerpClient stuck = TestDerpClient.connected(relay.address()))
+        {
+            // 12 MB: more than the kernel's buffers on both sides of the stuck connection can hold.
+            final byte[] data = new byte[1200];
+            for (int i = 0; i < 10_000; i++)
+            {
+                sender.sendPacket(stuck.publicKey(), data);
+            }
+            sender.pingPong();
+
+            RelayFixture.await("packets for the stuck receiver dropped from its full queue", () ->
+                relay.metrics.packetsDropped(DropReason.QUEUE_HEAD, RelayMetrics.KIND_OTHER) > dropsBefore);
+            RelayFixture.await("the stuck receiver closed after its writes stalled", () ->
+                relay.metrics.writeTimeouts.sum() == timeoutsBefore + 1);
+            sender.pingPong();
+        }
     }
 
     @Test
