@@ -187,6 +187,8 @@ public final class Main
         Optional<SslContext> sslContext = Optional.empty();
         Optional<ManualCertificateReloader> certificates = Optional.empty();
         Optional<AcmeCertificates> acme = Optional.empty();
+        // Plain HTTP: one descriptor per connection.
+        long capacity = OpenFileLimit.connectionsWithin(OpenFileLimit.soft(), OpenFileLimit.PER_CONNECTION);
         if (tls)
         {
             options.certProviderRefusal().ifPresent(reason ->
@@ -208,7 +210,7 @@ public final class Main
                 store = issued;
             }
             final TlsProvider provider = tlsProvider(options.tlsProvider());
-            logConnectionCapacity(provider);
+            capacity = logConnectionCapacity(provider);
             sslContext = Optional.of(tlsContext(provider, store, serverKey));
         }
         final Optional<byte[]> meshKey = meshKey(options);
@@ -259,7 +261,7 @@ public final class Main
                     {
                         return issued.tlsAlpn01Context(serverName);
                     }
-                }), connectionLimits(options.limits()),
+                }), connectionLimits(options.limits(), capacity),
                 new TcpTimeouts(options.limits().tcpKeepAlive(), options.limits().tcpUserTimeout())));
         }
         catch (final RuntimeException ex)
@@ -345,10 +347,17 @@ public final class Main
         }
     }
 
-    private static ConnectionLimits connectionLimits(final DerperOptions.Limits limits)
+    /**
+     * @param capacity connections the open-file limit leaves room for, or -1 if unknown: the cap when
+     *                 {@code -max-connections} is 0, so that connections beyond it are closed on arrival rather
+     *                 than accepts failing (and logging) for want of descriptors.
+     */
+    private static ConnectionLimits connectionLimits(final DerperOptions.Limits limits, final long capacity)
     {
+        final int maxConnections = 0 != limits.maxConnections() ? limits.maxConnections() :
+            capacity > 0 && capacity < Integer.MAX_VALUE ? (int)capacity : 0;
         final ConnectionLimits bounds = new ConnectionLimits(limits.acceptLimit(), limits.acceptBurst(),
-            limits.maxConnections(), limits.maxConnectionsPerIp());
+            maxConnections, limits.maxConnectionsPerIp());
         if (bounds.limitsAcceptRate())
         {
             LOG.info("accepting at most {} connections/s after a burst of {} (-accept-connection-limit, " +
@@ -538,12 +547,15 @@ public final class Main
     }
 
     /** Says how many TLS clients the open-file limit allows, since Conscrypt takes three descriptors each. */
-    private static void logConnectionCapacity(final TlsProvider provider)
+    /**
+     * @return how many TLS clients the open-file limit leaves room for, or -1 if that is unknown or unlimited.
+     */
+    private static long logConnectionCapacity(final TlsProvider provider)
     {
         final long limit = OpenFileLimit.soft();
         if (limit < 0 || limit == Long.MAX_VALUE)
         {
-            return;
+            return -1;
         }
         final int perConnection = provider.isConscrypt() ? OpenFileLimit.PER_CONSCRYPT_CONNECTION :
             OpenFileLimit.PER_CONNECTION;
@@ -551,6 +563,7 @@ public final class Main
         LOG.info("open-file limit {}: room for about {} TLS clients ({} descriptor{} each{})", limit, capacity,
             perConnection, perConnection == 1 ? "" : "s",
             provider.isConscrypt() ? ", Conscrypt; -tls-provider openssl takes 1" : "");
+        return capacity;
     }
 
     private static SslContext tlsContext(final TlsProvider provider, final CertificateStore certificates,

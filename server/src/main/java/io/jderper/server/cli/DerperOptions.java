@@ -97,7 +97,8 @@ public record DerperOptions(
             "PerClientRateLimitBytesPerSec (0: none)"),
         Map.entry("per-client-rate-burst", "per-client receive burst in bytes (at least 65568), as -rate-config's " +
             "PerClientRateBurstBytes"),
-        Map.entry("max-connections", "most connections open at once; more are closed as they arrive (0: no cap)"),
+        Map.entry("max-connections", "most connections open at once; more are closed as they arrive (0, the " +
+            "default: as many as the open-file limit leaves room for)"),
         Map.entry("max-connections-per-ip", "most connections open at once from one IP address (0: no cap)"),
         Map.entry("verify-client-url-cache-ttl", "how long -verify-client-url answers are remembered (default 60s, " +
             "refusals at most 10s; 0 asks every time)"));
@@ -473,7 +474,7 @@ public record DerperOptions(
      * @param perClientBurst      {@code -per-client-rate-burst} in bytes (jderper's own).
      * @param acceptLimit         {@code -accept-connection-limit} per second; +Inf for none.
      * @param acceptBurst         {@code -accept-connection-burst}.
-     * @param maxConnections      {@code -max-connections} (jderper's own); 0 for no cap.
+     * @param maxConnections      {@code -max-connections} (jderper's own); 0 for what the open-file limit allows.
      * @param maxConnectionsPerIp {@code -max-connections-per-ip} (jderper's own); 0 for no cap.
      * @param tcpKeepAlive        {@code -tcp-keepalive-time} (derper: 10m; zero or negative turns it off).
      * @param tcpUserTimeout      {@code -tcp-user-timeout} (derper: 15s).
