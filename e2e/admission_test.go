@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -41,26 +40,8 @@ func TestHeadscaleAdmission(t *testing.T) {
 // TLS (the test checks no certificate: it only wants to be refused or not),
 // the upgrade, ClientInfo, and the first frame back, which must be ServerInfo.
 func (s *scenario) derpHandshake(priv key.NodePrivate) error {
-	type result struct {
-		conn net.Conn
-		err  error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		conn, switchedBack, err := inNamespace(s.ns.name, func() (net.Conn, error) {
-			return net.DialTimeout("tcp", net.JoinHostPort(publicIP, "443"), 10*time.Second)
-		})
-		if switchedBack {
-			runtime.UnlockOSThread()
-		}
-		ch <- result{conn, err}
-	}()
-	r := <-ch
-	if r.err != nil {
-		s.t.Fatalf("dialling the relay in the namespace: %v", r.err)
-	}
-	tc := tls.Client(r.conn, &tls.Config{InsecureSkipVerify: true, ServerName: publicIP})
+	conn := s.ns.dial(s.t, net.JoinHostPort(publicIP, "443"), 10*time.Second)
+	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true, ServerName: publicIP})
 	defer tc.Close()
 	tc.SetDeadline(time.Now().Add(commandTimeout))
 	brw := bufio.NewReadWriter(bufio.NewReader(tc), bufio.NewWriter(tc))

@@ -247,28 +247,44 @@ func (p *process) waitForLog(t *testing.T, re *regexp.Regexp, timeout time.Durat
 // thread switched into it, and keeps the namespace after the thread returns.
 func (ns *namespace) listen(t *testing.T, address string) net.Listener {
 	t.Helper()
+	ln, err := onNamespaceThread(ns.name, func() (net.Listener, error) { return net.Listen("tcp", address) })
+	if err != nil {
+		t.Fatalf("listening on %s in %s: %v", address, ns.name, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// dial opens a TCP connection from inside the namespace, the same way.
+func (ns *namespace) dial(t *testing.T, address string, timeout time.Duration) net.Conn {
+	t.Helper()
+	conn, err := onNamespaceThread(ns.name, func() (net.Conn, error) { return net.DialTimeout("tcp", address, timeout) })
+	if err != nil {
+		t.Fatalf("dialling %s in %s: %v", address, ns.name, err)
+	}
+	return conn
+}
+
+// onNamespaceThread runs f on a locked thread switched into the namespace.
+func onNamespaceThread[T any](name string, f func() (T, error)) (T, error) {
 	type result struct {
-		ln  net.Listener
+		v   T
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
-		ln, switchedBack, err := inNamespace(ns.name, func() (net.Listener, error) { return net.Listen("tcp", address) })
+		v, switchedBack, err := inNamespace(name, f)
 		if switchedBack {
 			// Unlocked, the thread lives on. A locked thread ends with its
 			// goroutine, and that would SIGKILL (Pdeathsig) every process
 			// forked from it: only one left in the wrong namespace may end.
 			runtime.UnlockOSThread()
 		}
-		ch <- result{ln, err}
+		ch <- result{v, err}
 	}()
 	r := <-ch
-	if r.err != nil {
-		t.Fatalf("listening on %s in %s: %v", address, ns.name, r.err)
-	}
-	t.Cleanup(func() { r.ln.Close() })
-	return r.ln
+	return r.v, r.err
 }
 
 // inNamespace runs f on the calling (locked) thread switched into the named
