@@ -82,6 +82,9 @@ public final class Main
      */
     public static void main(final String[] args)
     {
+        // OpenSSL and Conscrypt refuse a client's TLS 1.2 renegotiation (a way to make a server burn CPU); the JDK's
+        // engine would go along. Read once by the JDK's TLS classes, so set before any of them load.
+        System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
         if (args.length > 0 && ("derpmap".equals(args[0]) || "check".equals(args[0])))
         {
             final String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
@@ -233,7 +236,8 @@ public final class Main
             throw new StartupException(ex.getMessage());
         }
         final Router<ByteBuf> router = new Router<>(handshake, admission.policy(),
-            RelayConfig.defaults(options.tcpWriteTimeout().toMillis()), metrics);
+            RelayConfig.defaults(options.tcpWriteTimeout().toMillis())
+                .withHandshakeTimeoutMs(options.limits().inputs().handshake().toMillis()), metrics);
         applyRateLimits(options.limits(), router, reloads);
         // Made per request: the ports are known once bound (port 0 picks one), and a reloaded self-signed certificate
         // changes the pin.
@@ -262,7 +266,8 @@ public final class Main
                         return issued.tlsAlpn01Context(serverName);
                     }
                 }), connectionLimits(options.limits(), capacity),
-                new TcpTimeouts(options.limits().tcpKeepAlive(), options.limits().tcpUserTimeout())));
+                new TcpTimeouts(options.limits().tcpKeepAlive(), options.limits().tcpUserTimeout()))
+                .withInputLimits(options.limits().inputs()));
         }
         catch (final RuntimeException ex)
         {

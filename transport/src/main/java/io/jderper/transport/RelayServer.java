@@ -6,12 +6,15 @@ import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
 import io.jderper.transport.derp.DerpUpgrade;
 import io.jderper.transport.derp.RelayLoops;
+import io.jderper.transport.http.HttpRequestDeadline;
 import io.jderper.transport.http.PlainHttpPortHandler;
 import io.jderper.transport.http.RelayHttpHandler;
 import io.jderper.transport.http.TlsAlpnValidation;
+import io.jderper.transport.http.TlsHandshakeDeadline;
 import io.jderper.transport.http.TlsSniffer;
 import io.jderper.transport.io.ConnectionGate;
 import io.jderper.transport.io.ConnectionLimits;
+import io.jderper.transport.io.InputLimits;
 import io.jderper.transport.io.IoTransport;
 import io.jderper.transport.io.TcpTimeouts;
 import io.netty.bootstrap.ServerBootstrap;
@@ -34,7 +37,6 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
@@ -61,10 +63,7 @@ public final class RelayServer implements AutoCloseable
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
     private static final int MAX_REQUEST_LINE = 4096;
-    private static final int MAX_HEADER_BYTES = 16384;
     private static final int MAX_REQUEST_BODY = 8192;
-    /** Pre-upgrade read timeout, as derper's HTTP server. */
-    private static final int HTTP_READ_TIMEOUT_SECONDS = 30;
 
     private final Settings settings;
     private final IoTransport transport;
@@ -89,6 +88,7 @@ public final class RelayServer implements AutoCloseable
      * @param acmeTlsAlpn ACME tls-alpn-01 validations answered on the TLS port, if certificates come from ACME.
      * @param connectionLimits bounds on connections to the main listener.
      * @param tcpTimeouts      TCP keepalive and user timeout of accepted connections (derper's flags).
+     * @param inputLimits      deadlines and sizes for each stage of a connection (TLS, HTTP, frames).
      */
     public record Settings(
         InetSocketAddress listen,
@@ -102,8 +102,32 @@ public final class RelayServer implements AutoCloseable
         Function<String, Optional<String>> acmeHttp01,
         Optional<TlsAlpnValidation> acmeTlsAlpn,
         ConnectionLimits connectionLimits,
-        TcpTimeouts tcpTimeouts)
+        TcpTimeouts tcpTimeouts,
+        InputLimits inputLimits)
     {
+        /**
+         * Settings with the default input limits.
+         */
+        public Settings(final InetSocketAddress listen, final Optional<SslContext> tls, final int httpPort,
+            final ServerHandshake handshake, final Router<ByteBuf> router, final int eventLoops, final boolean derp,
+            final Optional<Supplier<String>> derpMap, final Function<String, Optional<String>> acmeHttp01,
+            final Optional<TlsAlpnValidation> acmeTlsAlpn, final ConnectionLimits connectionLimits,
+            final TcpTimeouts tcpTimeouts)
+        {
+            this(listen, tls, httpPort, handshake, router, eventLoops, derp, derpMap, acmeHttp01, acmeTlsAlpn,
+                connectionLimits, tcpTimeouts, InputLimits.DEFAULTS);
+        }
+
+        /**
+         * @param limits the input limits to use.
+         * @return these settings with those limits.
+         */
+        public Settings withInputLimits(final InputLimits limits)
+        {
+            return new Settings(listen, tls, httpPort, handshake, router, eventLoops, derp, derpMap, acmeHttp01,
+                acmeTlsAlpn, connectionLimits, tcpTimeouts, limits);
+        }
+
         /**
          * Settings with DERP served on {@code /derp}.
          */
@@ -144,7 +168,8 @@ public final class RelayServer implements AutoCloseable
         try
         {
             final RelayLoops loops = new RelayLoops(group, settings.router(), PooledByteBufAllocator.DEFAULT);
-            final DerpUpgrade upgrade = new DerpUpgrade(loops, settings.handshake());
+            final InputLimits inputs = settings.inputLimits();
+            final DerpUpgrade upgrade = new DerpUpgrade(loops, settings.handshake(), inputs.frameRead());
             final RelayMetrics metrics = settings.router().metrics();
             // Every accepted connection, so that close() can close them (and free their TLS engines) while the
             // loops still run; the group forgets a connection when it closes.
@@ -165,9 +190,11 @@ public final class RelayServer implements AutoCloseable
                     settings.tls().ifPresent(tls ->
                     {
                         pipeline.addLast("tls-sniffer", new TlsSniffer(tls, metrics, settings.acmeTlsAlpn()));
+                        pipeline.addLast(TlsHandshakeDeadline.NAME,
+                            new TlsHandshakeDeadline(inputs.handshake(), metrics));
                         pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
                     });
-                    addHttpCodec(pipeline);
+                    addHttpCodec(pipeline, inputs, metrics);
                     pipeline.addLast("http", new RelayHttpHandler(upgrade, settings.derp(), settings.derpMap()));
                 }
             }).bind(settings.listen()).sync().channel();
@@ -182,8 +209,8 @@ public final class RelayServer implements AutoCloseable
                     protected void initChannel(final SocketChannel ch)
                     {
                         connections.add(ch);
-                        addHttpCodec(ch.pipeline());
-                        ch.pipeline().addLast("http", new PlainHttpPortHandler(settings.acmeHttp01()));
+                        addHttpCodec(ch.pipeline(), inputs, metrics);
+                        ch.pipeline().addLast("http", new PlainHttpPortHandler(settings.acmeHttp01(), metrics));
                     }
                 }).bind(httpAddress).sync().channel();
             }
@@ -228,12 +255,14 @@ public final class RelayServer implements AutoCloseable
         return bootstrap;
     }
 
-    private static void addHttpCodec(final ChannelPipeline pipeline)
+    private static void addHttpCodec(final ChannelPipeline pipeline, final InputLimits inputs,
+        final RelayMetrics metrics)
     {
-        pipeline.addLast("http-idle", new IdleStateHandler(HTTP_READ_TIMEOUT_SECONDS, 0, 0));
-        pipeline.addLast(DerpUpgrade.HTTP_DECODER, new HttpRequestDecoder(MAX_REQUEST_LINE, MAX_HEADER_BYTES, 8192));
+        pipeline.addLast(DerpUpgrade.HTTP_DECODER,
+            new HttpRequestDecoder(MAX_REQUEST_LINE, inputs.httpHeaderBytes(), 8192));
         pipeline.addLast("http-encoder", new HttpResponseEncoder());
         pipeline.addLast("http-aggregator", new HttpObjectAggregator(MAX_REQUEST_BODY));
+        pipeline.addLast(HttpRequestDeadline.NAME, new HttpRequestDeadline(inputs.httpRequest(), metrics));
     }
 
     /**
@@ -347,8 +376,10 @@ public final class RelayServer implements AutoCloseable
                 {
                     ctx.pipeline().remove(this);
                 }
-                else
+                else if (ctx.channel().isActive())
                 {
+                    // Only failures the peer's bytes caused: a handshake cut short by a close (the peer's, or the
+                    // handshake deadline's, which counts its own) is no bad transport.
                     metrics.violation(Violation.BAD_TRANSPORT);
                     LOG.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
                         completion.cause().toString());

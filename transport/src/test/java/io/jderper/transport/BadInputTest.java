@@ -9,6 +9,7 @@ import io.jderper.core.protocol.Violation;
 import io.jderper.core.router.DropReason;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
+import io.jderper.transport.io.InputLimits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,10 +23,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Each kind of bad input closes only the connection that sent it, is logged once and counted, and the relay
@@ -33,7 +42,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BadInputTest
 {
-    private static final long HANDSHAKE_TIMEOUT_MS = 400;
+    private static final long HANDSHAKE_TIMEOUT_MS = 1000;
+    /** Shortened stage deadlines, still generous enough for the handshakes of a loaded machine. */
+    private static final InputLimits INPUT_LIMITS = new InputLimits(Duration.ofSeconds(3), Duration.ofSeconds(5),
+        16 << 10, Duration.ofMillis(500));
 
     @TempDir
     static Path certdir;
@@ -47,7 +59,7 @@ class BadInputTest
         final RelayConfig defaults = RelayConfig.defaults(ProtocolLimits.DEFAULT_WRITE_TIMEOUT_MS);
         relay = new RelayFixture(certdir, new RelayConfig(defaults.sendQueueDepth(), defaults.writeTimeoutMs(),
             HANDSHAKE_TIMEOUT_MS, defaults.keepAliveMs(), defaults.keepAliveJitterMs(), defaults.inboxCapacity(),
-            defaults.pooledQueues()));
+            defaults.pooledQueues()), INPUT_LIMITS);
         bystander = TestDerpClient.connected(relay.address());
     }
 
@@ -164,6 +176,154 @@ class BadInputTest
             // Send nothing: the relay's deadline (shortened for this test) must close us.
             assertClosedAndCounted(client, Violation.HANDSHAKE_TIMEOUT, before);
         }
+    }
+
+    @Test
+    void shouldCloseAFrameHeaderFollowedBySilence() throws Exception
+    {
+        final long before = relay.violations(Violation.FRAME_STALLED);
+        final long truncatedBefore = relay.violations(Violation.TRUNCATED_FRAME);
+        try (TestDerpClient client = TestDerpClient.connected(relay.address()))
+        {
+            client.sendRaw(TestDerpClient.header(FrameType.SEND_PACKET, 100));
+            client.sendRaw(new byte[10]);
+            assertClosedAndCounted(client, Violation.FRAME_STALLED, before);
+        }
+        assertThat(relay.violations(Violation.TRUNCATED_FRAME)).as("counted once, as stalled").isEqualTo(truncatedBefore);
+    }
+
+    @Test
+    void shouldKeepAConnectionThatStopsBetweenFrames() throws Exception
+    {
+        final long before = relay.violations(Violation.FRAME_STALLED);
+        try (TestDerpClient client = TestDerpClient.connected(relay.address()))
+        {
+            client.pingPong();
+            // Silence between frames is a client with nothing to send: it stays, stalls are only mid-frame.
+            client.socket().setSoTimeout((int)INPUT_LIMITS.frameRead().multipliedBy(3).toMillis());
+            assertThat(client.closedByServer()).isFalse();
+            client.pingPong();
+        }
+        assertThat(relay.violations(Violation.FRAME_STALLED)).isEqualTo(before);
+    }
+
+    @Test
+    void shouldBoundSlowlorisHeadersByTheRequestDeadline() throws Exception
+    {
+        final long before = relay.violations(Violation.HTTP_REQUEST_TIMEOUT);
+        try (Socket socket = TestDerpClient.openTls(relay.address()))
+        {
+            final OutputStream out = socket.getOutputStream();
+            out.write("GET /derp HTTP/1.1\r\nHost: test\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            // A header line every 100 ms, far more often than the 5 s deadline: an idle timeout would never fire,
+            // the request deadline must. Bounded at 150 lines (15 s).
+            int lines = 0;
+            while (relay.violations(Violation.HTTP_REQUEST_TIMEOUT) == before && lines < 150)
+            {
+                out.write(("X-Drip-" + lines + ": x\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                lines++;
+                Thread.sleep(100);
+            }
+            assertThat(relay.violations(Violation.HTTP_REQUEST_TIMEOUT)).as("closed while still trickling")
+                .isEqualTo(before + 1);
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        }
+        RelayFixture.await("one log line", () -> linesMentioning(Violation.HTTP_REQUEST_TIMEOUT.label()) == 1);
+    }
+
+    @Test
+    void shouldCloseATlsClientHelloFollowedBySilence() throws Exception
+    {
+        final long before = relay.violations(Violation.TLS_HANDSHAKE_TIMEOUT);
+        final long badBefore = relay.violations(Violation.BAD_TRANSPORT);
+        final SSLEngine engine = SSLContext.getDefault().createSSLEngine("127.0.0.1", relay.address().getPort());
+        engine.setUseClientMode(true);
+        final ByteBuffer hello = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+        engine.wrap(ByteBuffer.allocate(0), hello);
+        hello.flip();
+        try (Socket socket = new Socket(relay.address().getAddress(), relay.address().getPort()))
+        {
+            socket.setSoTimeout(TestDerpClient.READ_TIMEOUT_MS);
+            socket.getOutputStream().write(Arrays.copyOf(hello.array(), hello.limit()));
+            socket.getOutputStream().flush();
+            // The server answers the hello, then waits for the rest of a handshake that never comes.
+            assertThat(socket.getInputStream().read()).as("ServerHello").isEqualTo(0x16);
+            assertThat(socket.getInputStream().transferTo(OutputStream.nullOutputStream())).isPositive();
+        }
+        RelayFixture.await("handshake timeout counted", () ->
+            relay.violations(Violation.TLS_HANDSHAKE_TIMEOUT) == before + 1);
+        RelayFixture.await("one log line", () -> linesMentioning(Violation.TLS_HANDSHAKE_TIMEOUT.label()) == 1);
+        assertThat(relay.violations(Violation.BAD_TRANSPORT)).as("not also a bad transport").isEqualTo(badBefore);
+    }
+
+    @Test
+    void shouldCloseAConnectionThatNeverSendsAByte() throws Exception
+    {
+        final long before = relay.violations(Violation.TLS_HANDSHAKE_TIMEOUT);
+        try (Socket socket = new Socket(relay.address().getAddress(), relay.address().getPort()))
+        {
+            socket.setSoTimeout(TestDerpClient.READ_TIMEOUT_MS);
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        }
+        RelayFixture.await("handshake timeout counted", () ->
+            relay.violations(Violation.TLS_HANDSHAKE_TIMEOUT) == before + 1);
+    }
+
+    @Test
+    void shouldAnswer431ToAnOversizedRequestHead() throws Exception
+    {
+        final long before = relay.violations(Violation.HTTP_HEADER_TOO_LARGE);
+        try (Socket socket = TestDerpClient.openTls(relay.address()))
+        {
+            final OutputStream out = socket.getOutputStream();
+            out.write(("GET /derp HTTP/1.1\r\nHost: test\r\nX-Big: " + "a".repeat(INPUT_LIMITS.httpHeaderBytes()) +
+                "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            final ByteArrayOutputStream response = new ByteArrayOutputStream();
+            socket.getInputStream().transferTo(response);
+            assertThat(response.toString(StandardCharsets.US_ASCII))
+                .startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n");
+        }
+        RelayFixture.await("header too large counted", () ->
+            relay.violations(Violation.HTTP_HEADER_TOO_LARGE) == before + 1);
+    }
+
+    @Test
+    void shouldCountAFrameCutShortByCloseNotify() throws Exception
+    {
+        final long before = relay.violations(Violation.TRUNCATED_FRAME);
+        try (TestDerpClient client = TestDerpClient.connected(relay.address()))
+        {
+            client.sendRaw(TestDerpClient.header(FrameType.SEND_PACKET, 100));
+            client.sendRaw(new byte[10]);
+            // close_notify in the middle of the frame: a clean TLS end, still a truncated frame.
+            client.socket().shutdownOutput();
+            assertThat(client.closedByServer()).isTrue();
+        }
+        RelayFixture.await("truncated frame counted", () -> relay.violations(Violation.TRUNCATED_FRAME) == before + 1);
+    }
+
+    @Test
+    void shouldRefuseTlsRenegotiationMidFrame() throws Exception
+    {
+        final long before = relay.violations(Violation.TRUNCATED_FRAME);
+        try (TestDerpClient client = TestDerpClient.connected(
+            TestDerpClient.openTls(relay.address(), new String[]{"TLSv1.2"})))
+        {
+            client.sendRaw(TestDerpClient.header(FrameType.SEND_PACKET, 100));
+            client.sendRaw(new byte[10]);
+            // A client-initiated renegotiation (a way to make a server burn CPU): refused with an alert, and the
+            // connection, cut in the middle of its frame, closed. (BoringSSL ends the session quietly or with an
+            // engine error, by timing: only the truncated frame is counted either way.)
+            final SSLSocket socket = (SSLSocket)client.socket();
+            socket.startHandshake();
+            assertThatThrownBy(() -> socket.getInputStream().read()).isInstanceOf(SSLException.class)
+                .hasMessageContaining("no_renegotiation");
+        }
+        RelayFixture.await("the connection closed mid-frame", () ->
+            relay.violations(Violation.TRUNCATED_FRAME) == before + 1);
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.jderper.tls.MetaCertificate;
 import io.jderper.tls.ServerCertificate;
 import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
+import io.jderper.transport.io.InputLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
@@ -35,6 +36,11 @@ final class RelayFixture implements AutoCloseable
 
     RelayFixture(final Path certdir, final RelayConfig config) throws Exception
     {
+        this(certdir, config, InputLimits.DEFAULTS);
+    }
+
+    RelayFixture(final Path certdir, final RelayConfig config, final InputLimits inputs) throws Exception
+    {
         final SecureRandom random = new SecureRandom();
         final NodePrivateKey key = NodePrivateKey.generate(random);
         final ServerCertificate certificate = ManualCertificates.load(certdir, "127.0.0.1");
@@ -43,7 +49,8 @@ final class RelayFixture implements AutoCloseable
         final ServerHandshake handshake = new ServerHandshake(key, Optional.empty(), random);
         final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL, config, metrics);
         server = RelayServer.start(new RelayServer.Settings(
-            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Optional.of(tls), -1, handshake, router, 2));
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Optional.of(tls), -1, handshake, router, 2)
+            .withInputLimits(inputs));
     }
 
     InetSocketAddress address()

@@ -49,9 +49,21 @@ final class TestDerpClient implements AutoCloseable
 
     static Socket openTls(final InetSocketAddress address) throws Exception
     {
+        return openTls(address, null);
+    }
+
+    /**
+     * @param protocols the TLS versions to offer, or null for the JDK's defaults.
+     */
+    static SSLSocket openTls(final InetSocketAddress address, final String[] protocols) throws Exception
+    {
         final SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[]{new TrustAll()}, RANDOM);
         final SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket();
+        if (null != protocols)
+        {
+            socket.setEnabledProtocols(protocols);
+        }
         socket.connect(address, READ_TIMEOUT_MS);
         socket.setSoTimeout(READ_TIMEOUT_MS);
         socket.startHandshake();
@@ -73,7 +85,20 @@ final class TestDerpClient implements AutoCloseable
      */
     static TestDerpClient connected(final InetSocketAddress address) throws Exception
     {
-        final TestDerpClient client = upgraded(address);
+        return handshaken(new TestDerpClient(openTls(address)));
+    }
+
+    /**
+     * As {@link #connected(InetSocketAddress)}, over the given socket.
+     */
+    static TestDerpClient connected(final Socket socket) throws Exception
+    {
+        return handshaken(new TestDerpClient(socket));
+    }
+
+    private static TestDerpClient handshaken(final TestDerpClient client) throws Exception
+    {
+        client.upgrade();
         client.sendClientInfo("{\"version\":2,\"CanAckPings\":true}");
         client.expectServerInfo();
         return client;
@@ -147,6 +172,14 @@ final class TestDerpClient implements AutoCloseable
         out.write(header(type, payload.length));
         out.write(payload);
         out.flush();
+    }
+
+    /**
+     * @return the connection's socket, for tests that act on TLS or TCP directly.
+     */
+    Socket socket()
+    {
+        return socket;
     }
 
     void sendRaw(final byte[] bytes) throws IOException

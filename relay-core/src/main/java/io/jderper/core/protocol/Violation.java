@@ -28,7 +28,15 @@ public enum Violation
     /** Bytes that are not TLS on the TLS port, or not HTTP before the upgrade. */
     BAD_TRANSPORT("bad_transport"),
     /** Admission refused the client. */
-    NOT_ADMITTED("not_admitted");
+    NOT_ADMITTED("not_admitted"),
+    /** The TLS handshake did not finish within the handshake timeout of accept. */
+    TLS_HANDSHAKE_TIMEOUT("tls_handshake_timeout"),
+    /** An HTTP request head and body did not arrive within the HTTP read timeout (slowloris). */
+    HTTP_REQUEST_TIMEOUT("http_request_timeout"),
+    /** An HTTP request line or header block longer than the relay buffers. */
+    HTTP_HEADER_TOO_LARGE("http_header_too_large"),
+    /** A DERP frame was begun and then no byte of it arrived for the frame read timeout. */
+    FRAME_STALLED("frame_stalled");
 
     private final String label;
 

@@ -65,4 +65,14 @@ public record RelayConfig(
             16384,
             4096);
     }
+
+    /**
+     * @param timeoutMs how long ClientInfo and admission may take.
+     * @return this configuration with that handshake timeout.
+     */
+    public RelayConfig withHandshakeTimeoutMs(final long timeoutMs)
+    {
+        return new RelayConfig(sendQueueDepth, writeTimeoutMs, timeoutMs, keepAliveMs, keepAliveJitterMs, inboxCapacity,
+            pooledQueues);
+    }
 }

@@ -2,6 +2,7 @@ package io.jderper.server.cli;
 
 import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.tls.Hostnames;
+import io.jderper.transport.io.InputLimits;
 import io.jderper.transport.mesh.MeshPeerAddress;
 
 import java.nio.file.Path;
@@ -100,6 +101,13 @@ public record DerperOptions(
         Map.entry("max-connections", "most connections open at once; more are closed as they arrive (0, the " +
             "default: as many as the open-file limit leaves room for)"),
         Map.entry("max-connections-per-ip", "most connections open at once from one IP address (0: no cap)"),
+        Map.entry("handshake-timeout", "how long the TLS handshake (from accept) and the DERP handshake (ClientInfo " +
+            "and admission, after the upgrade) may each take (default 10s)"),
+        Map.entry("http-read-timeout", "how long an HTTP request, head and body, may take to arrive, however slowly " +
+            "it trickles in (default 30s, derper's read timeout)"),
+        Map.entry("http-max-header-bytes", "largest HTTP request header block; a larger one gets 431 (default 16384)"),
+        Map.entry("frame-read-timeout", "how long a DERP frame already begun may go without a byte arriving before " +
+            "the connection is closed (default 30s)"),
         Map.entry("verify-client-url-cache-ttl", "how long -verify-client-url answers are remembered (default 60s, " +
             "refusals at most 10s; 0 asks every time)"));
 
@@ -274,8 +282,22 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-tcp-keepalive-time must be at most 32767s and -tcp-user-timeout 0 or " +
                 "more (up to 24 days), got " + keepAlive + " and " + userTimeout);
         }
+        final InputLimits defaults = InputLimits.DEFAULTS;
+        final InputLimits inputs;
+        try
+        {
+            inputs = new InputLimits(flags.duration("handshake-timeout", defaults.handshake()),
+                flags.duration("http-read-timeout", defaults.httpRequest()),
+                flags.integer("http-max-header-bytes", defaults.httpHeaderBytes()),
+                flags.duration("frame-read-timeout", defaults.frameRead()));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new GoFlags.FlagException("-handshake-timeout, -http-read-timeout, -http-max-header-bytes, " +
+                "-frame-read-timeout: " + ex.getMessage());
+        }
         return new Limits(rateConfig, rate, burst, acceptLimit, acceptBurst, maxConnections, maxPerIp, keepAlive,
-            userTimeout);
+            userTimeout, inputs);
     }
 
     private static long nonNegativeLong(final GoFlags flags, final String name)
@@ -411,7 +433,8 @@ public record DerperOptions(
             "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "region-id", "region-code",
             "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file", "allowlist",
             "bearer-token-file", "verify-client-url-cache-ttl", "per-client-rate-limit", "per-client-rate-burst",
-            "max-connections", "max-connections-per-ip"))
+            "max-connections", "max-connections-per-ip", "handshake-timeout", "http-read-timeout",
+            "http-max-header-bytes", "frame-read-timeout"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }
@@ -478,9 +501,12 @@ public record DerperOptions(
      * @param maxConnectionsPerIp {@code -max-connections-per-ip} (jderper's own); 0 for no cap.
      * @param tcpKeepAlive        {@code -tcp-keepalive-time} (derper: 10m; zero or negative turns it off).
      * @param tcpUserTimeout      {@code -tcp-user-timeout} (derper: 15s).
+     * @param inputs              {@code -handshake-timeout}, {@code -http-read-timeout}, {@code -http-max-header-bytes}
+     *                            and {@code -frame-read-timeout} (jderper's own).
      */
     public record Limits(String rateConfig, long perClientRate, long perClientBurst, double acceptLimit,
-        int acceptBurst, int maxConnections, int maxConnectionsPerIp, Duration tcpKeepAlive, Duration tcpUserTimeout)
+        int acceptBurst, int maxConnections, int maxConnectionsPerIp, Duration tcpKeepAlive, Duration tcpUserTimeout,
+        InputLimits inputs)
     {
     }
 

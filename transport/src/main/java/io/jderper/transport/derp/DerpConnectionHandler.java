@@ -14,6 +14,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -21,7 +22,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 
 /**
  * Reads DERP frames from an upgraded connection and writes what the relay core sends back; the core's view of
@@ -60,15 +63,24 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     /** Reading stopped until the receive rate limit's debt is paid. */
     private boolean throttled;
     private final Runnable resumeAfterThrottle = this::resumeAfterThrottle;
+    private final long frameReadTimeoutMs;
+    private final Runnable checkFrameStall = this::checkFrameStall;
+    /** Reads so far, and at the last stall check: equal a timeout later means no byte arrived meanwhile. */
+    private long reads;
+    private long readsAtStallCheck;
+    private boolean stallCheckPending;
 
     /**
      * @param loops       the relay loops.
      * @param notIdeal    whether the upgrade request carried an Ideal-Node header.
      * @param bearerToken the upgrade request's bearer token, or null; handed to admission.
+     * @param frameReadTimeout how long a begun frame may go without a byte arriving before the connection is closed.
      */
-    public DerpConnectionHandler(final RelayLoops loops, final boolean notIdeal, final String bearerToken)
+    public DerpConnectionHandler(final RelayLoops loops, final boolean notIdeal, final String bearerToken,
+        final Duration frameReadTimeout)
     {
         this.loops = loops;
+        this.frameReadTimeoutMs = frameReadTimeout.toMillis();
         this.metrics = loops.router().metrics();
         this.notIdeal = notIdeal;
         this.bearerToken = bearerToken;
@@ -94,6 +106,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
             io.netty.util.ReferenceCountUtil.release(msg);
             return;
         }
+        reads++;
         try
         {
             if (null != carry)
@@ -120,7 +133,45 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
             {
                 releaseBuffers();
             }
+            else if (!stallCheckPending && midFrame())
+            {
+                scheduleStallCheck();
+            }
         }
+    }
+
+    /**
+     * @return whether a frame has begun and not ended: its header, part of it or bytes to skip are pending.
+     */
+    private boolean midFrame()
+    {
+        return skipRemaining > 0 || null != filling || (null != carry && carry.isReadable());
+    }
+
+    private void scheduleStallCheck()
+    {
+        // One timer per connection at most, and only while a frame is unfinished across reads: nothing per packet.
+        stallCheckPending = true;
+        readsAtStallCheck = reads;
+        ctx.executor().schedule(checkFrameStall, frameReadTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void checkFrameStall()
+    {
+        stallCheckPending = false;
+        if (closed || !midFrame())
+        {
+            return;
+        }
+        if (reads == readsAtStallCheck && !throttled)
+        {
+            // Dropped here, so that the close is not counted as a truncated frame as well.
+            skipRemaining = 0;
+            releaseBuffers();
+            onViolation(Violation.FRAME_STALLED, "no byte of a begun frame for " + frameReadTimeoutMs + " ms");
+            return;
+        }
+        scheduleStallCheck();
     }
 
     /**
@@ -402,7 +453,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     @Override
     public void channelInactive(final ChannelHandlerContext ctx)
     {
-        final boolean midFrame = skipRemaining > 0 || null != filling || (null != carry && carry.isReadable());
+        final boolean midFrame = midFrame();
         closed = true;
         releaseBuffers();
         if (midFrame)
@@ -423,6 +474,14 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
+        final Throwable tlsError = cause instanceof DecoderException ? cause.getCause() : cause;
+        if (tlsError instanceof SSLException)
+        {
+            // TLS records the engine refuses after the handshake (a renegotiation, a forged record): the peer's
+            // doing, not ours.
+            onViolation(Violation.BAD_TRANSPORT, "TLS error: " + tlsError.getMessage());
+            return;
+        }
         if (cause instanceof IOException)
         {
             LOG.debug("{}: {}", session.describe(), cause.toString());

@@ -2,6 +2,9 @@ package io.jderper.transport.derp;
 
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.protocol.ProtocolLimits;
+import io.jderper.core.router.RelayMetrics;
+import io.jderper.transport.http.HttpRequestDeadline;
+import io.jderper.transport.io.InputLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -17,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
  * Turns an HTTP connection into a DERP connection after {@code GET /derp} (spec §1.3): answers with the exact
@@ -29,7 +33,7 @@ public final class DerpUpgrade
     /** Pipeline name of the HTTP request decoder, removed last so its leftover bytes reach the DERP handler. */
     public static final String HTTP_DECODER = "http-decoder";
     /** Pipeline names of the other pre-upgrade handlers. */
-    public static final String[] HTTP_HANDLERS = {"http-idle", "http-encoder", "http-aggregator"};
+    public static final String[] HTTP_HANDLERS = {HttpRequestDeadline.NAME, "http-encoder", "http-aggregator"};
     /** Pipeline name of the DERP handler. */
     public static final String DERP_HANDLER = "derp";
     /** Pipeline name of the HTTP response encoder. */
@@ -54,6 +58,7 @@ public final class DerpUpgrade
     private final RelayLoops loops;
     private final byte[] serverKeyFrame;
     private final String switchingProtocols;
+    private final Duration frameReadTimeout;
 
     /**
      * @param loops     relay loops.
@@ -61,7 +66,18 @@ public final class DerpUpgrade
      */
     public DerpUpgrade(final RelayLoops loops, final ServerHandshake handshake)
     {
+        this(loops, handshake, InputLimits.DEFAULTS.frameRead());
+    }
+
+    /**
+     * @param loops            relay loops.
+     * @param handshake        the server's handshake, for its key.
+     * @param frameReadTimeout how long a begun frame may go without a byte arriving.
+     */
+    public DerpUpgrade(final RelayLoops loops, final ServerHandshake handshake, final Duration frameReadTimeout)
+    {
         this.loops = loops;
+        this.frameReadTimeout = frameReadTimeout;
         this.serverKeyFrame = handshake.serverKeyFrame();
         this.switchingProtocols = "HTTP/1.1 101 Switching Protocols\r\n" +
             "Upgrade: DERP\r\n" +
@@ -91,7 +107,8 @@ public final class DerpUpgrade
                 pipeline.remove(name);
             }
         }
-        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, notIdeal, bearerToken));
+        pipeline.replace(ctx.handler(), DERP_HANDLER,
+            new DerpConnectionHandler(loops, notIdeal, bearerToken, frameReadTimeout));
 
         final ByteBuf out = ctx.alloc().buffer(switchingProtocols.length() + serverKeyFrame.length);
         if (!fastStart)
@@ -105,6 +122,14 @@ public final class DerpUpgrade
         {
             pipeline.remove(HTTP_DECODER);
         }
+    }
+
+    /**
+     * @return where the connections it upgrades count what they do.
+     */
+    public RelayMetrics metrics()
+    {
+        return loops.router().metrics();
     }
 
     /**
@@ -163,7 +188,8 @@ public final class DerpUpgrade
         }
         loops.router().metrics().websocketAccepts.increment();
         pipeline.addAfter("ws-decoder", "ws-stream", new WebSocketStream());
-        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, false, bearerToken(request)));
+        pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, false, bearerToken(request),
+            frameReadTimeout));
         pipeline.channel().writeAndFlush(Unpooled.wrappedBuffer(serverKeyFrame), pipeline.channel().voidPromise());
     }
 }

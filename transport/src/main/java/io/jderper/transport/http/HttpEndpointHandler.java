@@ -1,32 +1,56 @@
 package io.jderper.transport.http;
 
+import io.jderper.core.protocol.Violation;
+import io.jderper.core.router.RelayMetrics;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.timeout.IdleStateEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 
 /**
- * What every HTTP listener of the relay does alike: answer malformed requests with 400 and close, close
- * connections idle past the read timeout (derper: 30 s), and close on errors. Subclasses route by path.
+ * What every HTTP listener of the relay does alike: answer malformed requests with 400 (431 for a head over the
+ * header bound, as Go's server does), count them and close, and close on errors. Subclasses route by path; the
+ * read timeout is {@link HttpRequestDeadline}'s.
  */
 abstract class HttpEndpointHandler extends SimpleChannelInboundHandler<FullHttpRequest>
 {
     private static final Logger LOG = LoggerFactory.getLogger(HttpEndpointHandler.class);
+
+    private final RelayMetrics metrics;
+
+    /**
+     * @param metrics where malformed requests are counted.
+     */
+    HttpEndpointHandler(final RelayMetrics metrics)
+    {
+        this.metrics = metrics;
+    }
 
     @Override
     protected final void channelRead0(final ChannelHandlerContext ctx, final FullHttpRequest request)
     {
         if (!request.decoderResult().isSuccess())
         {
-            LOG.debug("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
+            if (!ctx.channel().isActive())
+            {
+                // The decoder's report of a request cut short by a close (the peer's or a deadline's): no one to
+                // answer, nothing more to count.
+                return;
+            }
+            final Throwable cause = request.decoderResult().cause();
+            final boolean tooLarge = cause instanceof TooLongFrameException;
+            metrics.violation(tooLarge ? Violation.HTTP_HEADER_TOO_LARGE : Violation.BAD_TRANSPORT);
+            LOG.info("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
             request.headers().set("Connection", "close");
-            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
+            HttpResponses.send(ctx, request, tooLarge ?
+                HttpResponses.error(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request header too large") :
+                HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
             return;
         }
         serve(ctx, request, new QueryStringDecoder(request.uri()).path());
@@ -40,17 +64,6 @@ abstract class HttpEndpointHandler extends SimpleChannelInboundHandler<FullHttpR
      * @param path    the request path without query.
      */
     protected abstract void serve(ChannelHandlerContext ctx, FullHttpRequest request, String path);
-
-    @Override
-    public void userEventTriggered(final ChannelHandlerContext ctx, final Object event) throws Exception
-    {
-        if (event instanceof IdleStateEvent)
-        {
-            ctx.close();
-            return;
-        }
-        super.userEventTriggered(ctx, event);
-    }
 
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.util.Optional;
 import java.util.function.Function;
+import io.jderper.core.router.RelayMetrics;
 
 /**
  * The plain-HTTP port beside a TLS listener (spec §1.7): answers the captive-portal check and ACME http-01
@@ -23,9 +24,11 @@ public final class PlainHttpPortHandler extends HttpEndpointHandler
 
     /**
      * @param acmeHttp01 the key authorization for a token being validated now, if any.
+     * @param metrics    where malformed requests are counted.
      */
-    public PlainHttpPortHandler(final Function<String, Optional<String>> acmeHttp01)
+    public PlainHttpPortHandler(final Function<String, Optional<String>> acmeHttp01, final RelayMetrics metrics)
     {
+        super(metrics);
         this.acmeHttp01 = acmeHttp01;
     }
 

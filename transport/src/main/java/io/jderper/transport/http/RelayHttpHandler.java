@@ -36,6 +36,7 @@ public final class RelayHttpHandler extends HttpEndpointHandler
     public RelayHttpHandler(final DerpUpgrade upgrade, final boolean derpEnabled,
         final Optional<Supplier<String>> derpMap)
     {
+        super(upgrade.metrics());
         this.upgrade = upgrade;
         this.derpEnabled = derpEnabled;
         this.derpMap = derpMap;

@@ -82,6 +82,8 @@ public final class TlsSniffer extends ByteToMessageDecoder
                 }
             }
             final SslHandler tls = context.newHandler(ctx.alloc());
+            // The handshake's deadline runs from accept, in TlsHandshakeDeadline; Netty's own would run from here.
+            tls.setHandshakeTimeoutMillis(0);
             TlsBuffers.preferDirectForConscrypt(ctx.channel(), tls.engine());
             ctx.pipeline().replace(this, TLS_HANDLER, tls);
             ctx.pipeline().addAfter(TLS_HANDLER, TlsEngineRelease.NAME, new TlsEngineRelease(tls.engine()));
