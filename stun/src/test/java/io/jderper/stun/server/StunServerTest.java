@@ -143,6 +143,69 @@ class StunServerTest
 
     @ParameterizedTest
     @ValueSource(strings = {"linux", "jdk"})
+    void floodsFromManySourcesAreNeverAmplified(final String engine) throws Exception
+    {
+        // Sources that look spoofed: eight IPv4 loopback addresses and IPv6, each sending a mix of valid requests,
+        // reflection bait (generic requests, responses, malformed and oversized datagrams) and random bytes.
+        final StunServer server = start(new InetSocketAddress(0), false, engine);
+        final List<DatagramSocket> sources = new ArrayList<>();
+        for (int i = 2; i < 10; i++)
+        {
+            sources.add(client(InetAddress.getByAddress(new byte[]{127, 0, 0, (byte)i})));
+        }
+        sources.add(client(InetAddress.getByName("::1")));
+        final java.util.Random random = new java.util.Random(42);
+        final java.util.Map<Integer, Integer> requestLengths = new java.util.HashMap<>();
+        long bytesIn = 0;
+        long bytesOut = 0;
+        int id = 10_000;
+        for (int round = 0; round < 10; round++)
+        {
+            for (final DatagramSocket source : sources)
+            {
+                final List<Integer> valid = new ArrayList<>();
+                for (int n = 0; n < 40; n++)
+                {
+                    final byte[] datagram;
+                    switch (random.nextInt(4))
+                    {
+                        case 0 ->
+                        {
+                            datagram = tailscaleRequest(++id);
+                            valid.add(id);
+                            requestLengths.put(id, datagram.length);
+                        }
+                        case 1 -> datagram = genericRequest(++id);
+                        case 2 -> datagram = badDatagrams().get(random.nextInt(badDatagrams().size()));
+                        default ->
+                        {
+                            datagram = new byte[random.nextInt(1200)];
+                            random.nextBytes(datagram);
+                        }
+                    }
+                    bytesIn += datagram.length;
+                    send(source, server, datagram);
+                }
+                // The answers come in order: the valid requests' and nothing else, each no larger than its request
+                // plus 4 bytes (the IPv6 address case), the IPv4 ones smaller.
+                for (final int expected : valid)
+                {
+                    final byte[] reply = receive(source);
+                    assertThat(transactionId(reply)).isEqualTo(transactionId(tailscaleRequest(expected)));
+                    assertThat(reply.length).isLessThanOrEqualTo(requestLengths.get(expected) + 4);
+                    bytesOut += reply.length;
+                }
+                final byte[] marker = tailscaleRequest(++id);
+                assertThat(transactionId(exchange(source, server, marker))).as("nothing answered beyond them")
+                    .isEqualTo(transactionId(marker));
+            }
+        }
+        assertThat(bytesOut).as("bytes answered vs bytes received").isLessThan(bytesIn);
+        assertThat(server.counters().ipv6.sum()).as("the IPv6 source was answered").isPositive();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"linux", "jdk"})
     void reportsAPortInUseAndFreesItsPortWhenClosed(final String engine) throws Exception
     {
         final StunServer first = StunServer.start(new InetSocketAddress(LOOPBACK_V4, 0), false, engine);
