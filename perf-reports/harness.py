@@ -24,6 +24,7 @@ import shutil
 import socket
 import ssl
 import statistics
+import subprocess
 import sys
 
 SERVERS = ("derper", "jderper", "baseline")
@@ -34,13 +35,49 @@ STUN_NOTE = ("jderper and derper are each restarted with STUN on for this scenar
 # ---------------------------------------------------------------------------------------------------------------
 # Small subcommands.
 
-def cmd_pin(path):
+def cert_pin(path):
+    """sha256 of the leaf certificate's DER in hex; exits with a message if the file holds no certificate."""
     with open(path, encoding="ascii") as f:
         pem = f.read()
     m = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", pem, re.S)
     if not m:
         sys.exit("no certificate in " + path)
-    print(hashlib.sha256(base64.b64decode("".join(m.group(1).split()))).hexdigest())
+    return hashlib.sha256(base64.b64decode("".join(m.group(1).split()))).hexdigest()
+
+
+def cmd_pin(path):
+    print(cert_pin(path))
+
+
+# The derper perf-reports/run builds and the interop suite shares (same cache directory, same version).
+TAILSCALE_VERSION = "v1.102.3"
+
+
+def go_bin_cache():
+    return os.environ.get("JDERPER_GO_BIN_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "jderper-go-bin")
+
+
+def derper_binary(log):
+    """The cached derper, built with go install the first time (output appended to the file log)."""
+    directory = os.path.join(go_bin_cache(), "tailscale-" + TAILSCALE_VERSION)
+    binary = os.path.join(directory, "derper")
+    if not os.access(binary, os.X_OK):
+        os.makedirs(directory, exist_ok=True)
+        env = dict(os.environ, GOBIN=directory)
+        with open(log, "a", encoding="utf-8") as out:
+            subprocess.run(["go", "install", "tailscale.com/cmd/derper@" + TAILSCALE_VERSION], env=env, stdout=out,
+                           stderr=subprocess.STDOUT, check=True, timeout=1800)
+    return binary
+
+
+def jvm_flags(root):
+    """The relay's JVM flags, read from the jderper script, so that a JVM here runs as ./jderper runs it."""
+    with open(os.path.join(root, "jderper"), encoding="utf-8") as f:
+        m = re.search(r"^JVM_FLAGS=\((.*?)\)", f.read(), re.S | re.M)
+    if not m or not m.group(1).split():
+        sys.exit("could not read JVM_FLAGS from the jderper script")
+    return m.group(1).split()
 
 
 SERVER_KEY_MAGIC = b"DERP\xf0\x9f\x94\x91"

@@ -23,6 +23,11 @@ import java.lang.invoke.VarHandle;
  * {@link #acked}; the receiver writes {@link #acked} (volatile) before reading {@link #blocked}: one of them always
  * sees the other, so a full window is never left without a wake-up. The receiver wakes a blocked sender only once
  * half the window is free ({@link Traffic#wakeThreshold}), so the sender sends in bursts with one flush each.
+ *
+ * <h2>Pausing for churn</h2>
+ * With {@code --churn-traffic} a pair is closed only while its flow is paused and drained: {@link #pauseOnLoop} runs
+ * on the sender's loop, so once it ran no pump is half way through a send and {@link #outstanding} can only fall.
+ * {@link #resumeOnLoop} moves the rate schedule on by the pause, so the sender does not catch up in a burst.
  */
 final class Flow
 {
@@ -75,12 +80,16 @@ final class Flow
     private long lastProgressNs;
     private boolean stallCounted;
     private long random;
+    /** Packets the rate schedule no longer asks for: the time spent paused. */
+    private long rateOffset;
 
     // Sender writes, others read.
     private volatile long sent;
     private volatile long stalls;
     private volatile long sendFailures;
     private volatile boolean active = true;
+    /** Churn: the sender is paused (written on the sender's loop). */
+    private volatile boolean paused;
     /** 1 while the sender waits for the receiver to open the window. */
     private volatile int blocked;
     /** 1 while the flow sits in its loop's ready queue. */
@@ -119,7 +128,7 @@ final class Flow
     {
         QUEUED.setVolatile(this, 0);
         final DerpClient client = sender.client();
-        if (!active || !traffic.running() || null == client)
+        if (!active || paused || !traffic.running() || null == client)
         {
             return;
         }
@@ -138,7 +147,7 @@ final class Flow
                 }
                 continue;
             }
-            if (traffic.rateLimited && sent >= traffic.allowedBy(nowNs))
+            if (traffic.rateLimited && sent >= traffic.allowedBy(nowNs) - rateOffset)
             {
                 break;
             }
@@ -243,6 +252,41 @@ final class Flow
     boolean markQueued()
     {
         return QUEUED.compareAndSet(this, 0, 1);
+    }
+
+    /**
+     * Pauses the sender; must run on the sender's loop ({@link #senderLoop}), where every send happens.
+     */
+    void pauseOnLoop()
+    {
+        paused = true;
+    }
+
+    /**
+     * Resumes a paused sender; must run on the sender's loop.
+     *
+     * @param nowNs the loop's clock.
+     */
+    void resumeOnLoop(final long nowNs)
+    {
+        if (traffic.rateLimited)
+        {
+            rateOffset = Math.max(rateOffset, traffic.allowedBy(nowNs) - sent - 1);
+        }
+        // The pause is no stall.
+        lastAckedSeen = acked;
+        lastProgressNs = nowNs;
+        stallCounted = false;
+        paused = false;
+        senderLoop.wake(this);
+    }
+
+    /**
+     * @return packets sent that have neither arrived nor been skipped by a later one (any thread).
+     */
+    long outstanding()
+    {
+        return sent - delivered - gapLost;
     }
 
     /**

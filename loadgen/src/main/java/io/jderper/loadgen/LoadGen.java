@@ -146,6 +146,13 @@ public final class LoadGen implements Callable<Integer>
         description = "churn: clients closed and reopened per second (default: ${DEFAULT-VALUE}).")
     private double churnRate;
 
+    @Option(names = "--churn-traffic",
+        description = {"churn: the peers also exchange packets in pairs (2i sends to 2i+1 at --rate with --window, " +
+            "as in pairs), and a pair is churned together: its sender pauses, the packets in flight arrive (at " +
+            "most --drain), then both peers close and reconnect and sending resumes once both are back.",
+            "So a closed client never has packets in flight: every loss counted is the relay's."})
+    private boolean churnTraffic;
+
     @Option(names = "--hold", converter = Durations.class, paramLabel = "TIME",
         description = "idle: how long to hold the connections (default: --duration); other scenarios: idle time " +
             "between connecting and the traffic (default: 0).")
@@ -307,6 +314,11 @@ public final class LoadGen implements Callable<Integer>
         {
             throw bad("--churn-rate=" + churnRate + ", must be > 0 for --scenario churn");
         }
+        if (Scenario.CHURN == scenario && churnTraffic && connectConcurrency < 2)
+        {
+            throw bad("--connect-concurrency=" + connectConcurrency + ", must be >= 2 for --churn-traffic (a pair " +
+                "reconnects together)");
+        }
         if (!(maxErrorFraction >= 0 && maxErrorFraction <= 1))
         {
             throw bad("--max-error-fraction=" + maxErrorFraction + ", must be between 0 and 1");
@@ -340,7 +352,7 @@ public final class LoadGen implements Callable<Integer>
             dir,
             null != seed ? seed : new SplittableRandom().nextLong(), maxErrorFraction,
             null != failOnLoss ? failOnLoss : lossless, lossless, bidirectional, faninSenders, drain, pingInterval,
-            handshakeTimeout, provider, stun, stunTimeout, bearerToken());
+            handshakeTimeout, provider, stun, stunTimeout, bearerToken(), Scenario.CHURN == scenario && churnTraffic);
     }
 
     /**

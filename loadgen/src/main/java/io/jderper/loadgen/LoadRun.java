@@ -90,6 +90,10 @@ final class LoadRun implements Swarm
     private List<Flow> flows = List.of();
     long attempts;
     long churnCycles;
+    /** Churn with traffic: pair cycles started, closes that found packets still in flight, cycles cut off. */
+    long pairCycles;
+    long churnDrainTimeouts;
+    volatile long churnUnfinished;
     String transportName;
     String tlsProvider;
 
@@ -367,7 +371,16 @@ final class LoadRun implements Swarm
         {
             case IDLE -> runIdle();
             case PAIRS, FANIN -> runTraffic();
-            case CHURN -> runChurn();
+            case CHURN -> {
+                if (settings.churnTraffic())
+                {
+                    runChurnTraffic();
+                }
+                else
+                {
+                    runChurn();
+                }
+            }
             default -> throw new IllegalStateException("scenario=" + settings.scenario());
         }
     }
@@ -448,11 +461,34 @@ final class LoadRun implements Swarm
     private void runTraffic()
     {
         hold();
+        final Traffic plan = startTraffic(settings.scenario());
+        phaseName = "traffic";
+        final long durationNs = settings.duration().toNanos();
+        progress.begin("traffic", durationNs / SECOND_NS, "s");
+        final long startNs = phases.scenarioStartNs;
+        while (System.nanoTime() - startNs - durationNs < 0)
+        {
+            pause();
+        }
+        plan.stop();
+        phases.scenarioEndNs = System.nanoTime();
+        loopList.forEach(LoopContext::stop);
+        drain();
+    }
+
+    /**
+     * Builds the flows of a pairs or fanin layout among the ready peers and starts them.
+     *
+     * @param layout PAIRS or FANIN.
+     * @return the running plan; {@link Phases#scenarioStartNs} is its start.
+     */
+    private Traffic startTraffic(final Scenario layout)
+    {
         final Traffic plan = new Traffic(settings, peers.length);
         final Map<LoopContext, List<Flow>> byLoop = new IdentityHashMap<>();
         final List<Flow> all = new ArrayList<>();
         final SplittableRandom random = new SplittableRandom(settings.seed() + 1);
-        if (Scenario.PAIRS == settings.scenario())
+        if (Scenario.PAIRS == layout)
         {
             for (int i = 0; i + 1 < peers.length; i += 2)
             {
@@ -476,21 +512,11 @@ final class LoadRun implements Swarm
         }
         flows = List.copyOf(all);
         traffic = plan;
-        phaseName = "traffic";
-        final long durationNs = settings.duration().toNanos();
-        progress.begin("traffic", durationNs / SECOND_NS, "s");
         final long startNs = System.nanoTime();
         phases.scenarioStartNs = startNs;
         plan.start(startNs);
         byLoop.forEach((loop, list) -> loop.start(plan, list));
-        while (System.nanoTime() - startNs - durationNs < 0)
-        {
-            pause();
-        }
-        plan.stop();
-        phases.scenarioEndNs = System.nanoTime();
-        loopList.forEach(LoopContext::stop);
-        drain();
+        return plan;
     }
 
     private void addFlow(
@@ -572,6 +598,218 @@ final class LoadRun implements Swarm
             pause();
         }
         phases.drainNs = System.nanoTime() - phases.scenarioEndNs;
+    }
+
+    /**
+     * Churn with traffic: pairs (2i sends to 2i+1, and back with --bidirectional) exchange packets, and
+     * {@code --churn-rate} clients a second are closed and reopened a pair at a time. A pair's senders pause, its
+     * packets in flight arrive (at most {@code --drain}), then both peers close and reconnect with the same keys and
+     * sending resumes once both are back. No packet is in flight when a client closes, so every packet counted lost
+     * is one the relay did not deliver while both ends were connected (or for longer than {@code --drain}).
+     */
+    private void runChurnTraffic()
+    {
+        hold();
+        startTraffic(Scenario.PAIRS);
+        final Traffic plan = traffic;
+        phaseName = "churn";
+        final long durationNs = settings.duration().toNanos();
+        progress.begin("churn", durationNs / SECOND_NS, "s");
+        final long startNs = phases.scenarioStartNs;
+        final int pairs = peers.length / 2;
+        final Flow[][] pairFlows = new Flow[pairs][];
+        for (int p = 0; p < pairs; p++)
+        {
+            final List<Flow> mine = new ArrayList<>(2);
+            for (final Flow flow : flows)
+            {
+                if (flow.sender.index / 2 == p)
+                {
+                    mine.add(flow);
+                }
+            }
+            pairFlows[p] = mine.toArray(new Flow[0]);
+        }
+        final boolean[] busy = new boolean[pairs];
+        final List<PairChurn> inProgress = new ArrayList<>();
+        final int maxInProgress = Math.max(1, settings.connectConcurrency() / 2);
+        int cursor = 0;
+        while (System.nanoTime() - startNs - durationNs < 0)
+        {
+            final long elapsedNs = System.nanoTime() - startNs;
+            // Two clients a pair: the rate counts clients.
+            final long due = (long)(elapsedNs / 1e9 * settings.churnRate() / 2);
+            while (pairCycles < due && inProgress.size() < maxInProgress)
+            {
+                final int p = nextChurnablePair(cursor, busy, pairFlows);
+                if (p < 0)
+                {
+                    break;
+                }
+                cursor = (p + 1) % pairs;
+                busy[p] = true;
+                pairCycles++;
+                churnCycles += 2;
+                inProgress.add(new PairChurn(p, pairFlows[p], System.nanoTime()));
+            }
+            advance(inProgress, busy);
+            pause();
+        }
+        // The cycles under way finish (bounded) before the traffic stops, so none is cut off half way.
+        final long deadlineNs = System.nanoTime() + settings.drain().toNanos() +
+            settings.handshakeTimeout().toNanos() + 2 * SECOND_NS;
+        while (!inProgress.isEmpty() && System.nanoTime() - deadlineNs < 0)
+        {
+            advance(inProgress, busy);
+            pause();
+        }
+        if (!inProgress.isEmpty())
+        {
+            churnUnfinished += inProgress.size();
+            fail("churn: " + inProgress.size() + " pair cycles did not finish");
+        }
+        plan.stop();
+        phases.scenarioEndNs = System.nanoTime();
+        loopList.forEach(LoopContext::stop);
+        drain();
+    }
+
+    private int nextChurnablePair(final int cursor, final boolean[] busy, final Flow[][] pairFlows)
+    {
+        final int pairs = busy.length;
+        for (int k = 0; k < pairs; k++)
+        {
+            final int p = (cursor + k) % pairs;
+            if (!busy[p] && pairFlows[p].length > 0 && peers[2 * p].isReady() && peers[2 * p + 1].isReady() &&
+                !peers[2 * p].isChurning() && !peers[2 * p + 1].isChurning())
+            {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Moves each pair cycle under way on by as many steps as it can take now: pause, drain, close and reconnect,
+     * resume.
+     */
+    private void advance(final List<PairChurn> inProgress, final boolean[] busy)
+    {
+        final long nowNs = System.nanoTime();
+        for (int i = inProgress.size() - 1; i >= 0; i--)
+        {
+            final PairChurn cycle = inProgress.get(i);
+            if (cycle.step(nowNs))
+            {
+                inProgress.remove(i);
+                busy[cycle.pair] = cycle.broken;
+            }
+        }
+    }
+
+    /**
+     * One pair's churn cycle, driven by the controller thread.
+     */
+    private final class PairChurn
+    {
+        static final int PAUSING = 0;
+        static final int DRAINING = 1;
+        static final int RECONNECTING = 2;
+
+        final int pair;
+        private final Flow[] pairFlows;
+        private final AtomicInteger pausesPending;
+        private int state = PAUSING;
+        private long stateSinceNs;
+        /** The pair could not come back: it is not churned again. */
+        boolean broken;
+
+        PairChurn(final int pair, final Flow[] pairFlows, final long nowNs)
+        {
+            this.pair = pair;
+            this.pairFlows = pairFlows;
+            this.pausesPending = new AtomicInteger(pairFlows.length);
+            this.stateSinceNs = nowNs;
+            for (final Flow flow : pairFlows)
+            {
+                flow.senderLoop.loop.execute(() ->
+                {
+                    flow.pauseOnLoop();
+                    pausesPending.decrementAndGet();
+                });
+            }
+        }
+
+        /**
+         * @return whether the cycle is over.
+         */
+        boolean step(final long nowNs)
+        {
+            if (PAUSING == state)
+            {
+                if (pausesPending.get() > 0)
+                {
+                    return false;
+                }
+                state = DRAINING;
+                stateSinceNs = nowNs;
+            }
+            if (DRAINING == state)
+            {
+                long outstanding = 0;
+                for (final Flow flow : pairFlows)
+                {
+                    outstanding += flow.outstanding();
+                }
+                final boolean drained = 0 == outstanding;
+                if (!drained && nowNs - stateSinceNs - settings.drain().toNanos() < 0)
+                {
+                    return false;
+                }
+                if (!permits.tryAcquire(2))
+                {
+                    return false;
+                }
+                if (!drained)
+                {
+                    // Left in flight longer than --drain: closing now makes them lost, as they are.
+                    churnDrainTimeouts++;
+                }
+                final Peer a = peers[2 * pair];
+                final Peer b = peers[2 * pair + 1];
+                churnInFlight.addAndGet(2);
+                a.churn();
+                b.churn();
+                state = RECONNECTING;
+                stateSinceNs = nowNs;
+                return false;
+            }
+            final Peer a = peers[2 * pair];
+            final Peer b = peers[2 * pair + 1];
+            if (a.isChurning() || b.isChurning())
+            {
+                if (nowNs - stateSinceNs - settings.handshakeTimeout().toNanos() - 2 * SECOND_NS < 0)
+                {
+                    return false;
+                }
+                fail("churn: pair " + pair + " did not reconnect within " +
+                    (settings.handshakeTimeout().toSeconds() + 2) + " s");
+                churnUnfinished++;
+                broken = true;
+                return true;
+            }
+            if (!a.isReady() || !b.isReady())
+            {
+                // A reconnect failed (counted where it failed): the pair stays paused.
+                broken = true;
+                return true;
+            }
+            for (final Flow flow : pairFlows)
+            {
+                flow.senderLoop.loop.execute(() -> flow.resumeOnLoop(System.nanoTime()));
+            }
+            return true;
+        }
     }
 
     private Peer nextChurnable(final int cursor)
@@ -814,7 +1052,7 @@ final class LoadRun implements Swarm
     long errorCount()
     {
         return connectFailed.get() + connectUnfinished.get() + churnFailed.get() + lostConnections.get() +
-            pingTimeouts.get();
+            pingTimeouts.get() + churnUnfinished;
     }
 
     int flowCount()

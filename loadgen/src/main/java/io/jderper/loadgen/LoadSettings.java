@@ -44,6 +44,8 @@ import java.util.List;
  * @param stunTimeout        stun: how long a request may go unanswered before it counts as lost.
  * @param bearerToken        sent as {@code Authorization: Bearer} with every upgrade (jderper's
  *                           {@code -bearer-token-file} admission), or null.
+ * @param churnTraffic       churn: the peers also send packets in pairs, and a pair is churned together once its
+ *                           packets in flight have arrived.
  */
 record LoadSettings(
     List<String> commandLine,
@@ -76,7 +78,8 @@ record LoadSettings(
     String tlsProvider,
     InetSocketAddress stunServer,
     Duration stunTimeout,
-    String bearerToken)
+    String bearerToken,
+    boolean churnTraffic)
 {
     /** Depth of the relay's per-client queue (jderper's and Go derper's): the lossless window profile stays under. */
     static final int RELAY_QUEUE_DEPTH = 32;
@@ -86,7 +89,8 @@ record LoadSettings(
      */
     boolean hasTraffic()
     {
-        return Scenario.PAIRS == scenario || Scenario.FANIN == scenario;
+        return Scenario.PAIRS == scenario || Scenario.FANIN == scenario ||
+            (Scenario.CHURN == scenario && churnTraffic);
     }
 
     /**

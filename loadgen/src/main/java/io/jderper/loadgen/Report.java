@@ -174,6 +174,7 @@ final class Report
         m.put("connectRate", settings.connectRate());
         m.put("connectConcurrency", settings.connectConcurrency());
         m.put("churnRate", settings.churnRate());
+        m.put("churnTraffic", settings.churnTraffic());
         m.put("pingIntervalSeconds", settings.pingInterval().toMillis() / 1000.0);
         m.put("handshakeTimeoutSeconds", settings.handshakeTimeout().toMillis() / 1000.0);
         m.put("sourceAddresses", settings.sourceAddresses().stream().map(a -> a.getHostAddress()).toList());
@@ -250,6 +251,9 @@ final class Report
         m.put("reconnected", run.churnConnected.get());
         m.put("failed", run.churnFailed.get());
         m.put("handshakesPerSecond", seconds > 0 ? run.churnConnected.get() / seconds : 0);
+        m.put("pairCycles", run.pairCycles);
+        m.put("drainTimeouts", run.churnDrainTimeouts);
+        m.put("unfinishedPairCycles", run.churnUnfinished);
         m.put("connectTimeUs", percentiles(churnUs, 1));
         return m;
     }
@@ -274,6 +278,7 @@ final class Report
         m.put("churnFailed", run.churnFailed.get());
         m.put("lostConnections", run.lostConnections.get());
         m.put("pingTimeouts", run.pingTimeouts.get());
+        m.put("churnUnfinished", run.churnUnfinished);
         m.put("total", errors);
         m.put("connectionAttempts", attempts);
         m.put("fraction", attempts > 0 ? (double)errors / attempts : 0);

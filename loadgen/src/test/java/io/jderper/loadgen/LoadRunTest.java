@@ -135,6 +135,24 @@ class LoadRunTest
     }
 
     @Test
+    void shouldChurnPairsWithTrafficWithoutLosingPackets(@TempDir final Path out) throws Exception
+    {
+        final LoadGenRun run = run(out, "--clients", "20", "--scenario", "churn", "--churn-traffic", "--churn-rate",
+            "20", "--rate", "200", "--window", "16", "--duration", "3s");
+        assertThat(run.code()).as(run.output()).isZero();
+        final JsonNode summary = summary(out);
+        final long cycles = summary.at("/churn/cycles").asLong();
+        assertThat(summary.at("/churn/pairCycles").asLong()).isPositive();
+        assertThat(cycles).isEqualTo(2 * summary.at("/churn/pairCycles").asLong());
+        assertThat(summary.at("/churn/reconnected").asLong()).isEqualTo(cycles);
+        assertThat(summary.at("/churn/drainTimeouts").asLong()).isZero();
+        assertThat(summary.at("/settings/lossless").asBoolean()).isTrue();
+        assertThat(summary.at("/traffic/delivered").asLong()).isPositive();
+        assertThat(summary.at("/traffic/lost").asLong()).isZero();
+        assertThat(summary.at("/errors/total").asLong()).isZero();
+    }
+
+    @Test
     void shouldFailWithOneLineWhenTheServerIsUnreachable(@TempDir final Path out) throws Exception
     {
         final int port;
