@@ -3,6 +3,7 @@ package io.jderper.server;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
 import io.jderper.core.ratelimit.ReceiveRateLimit;
+import io.jderper.core.router.QueueLimits;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
@@ -29,6 +30,7 @@ import io.jderper.transport.io.TcpTimeouts;
 import io.jderper.transport.mesh.Mesh;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.internal.PlatformDependent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -239,6 +241,7 @@ public final class Main
             RelayConfig.defaults(options.tcpWriteTimeout().toMillis())
                 .withHandshakeTimeoutMs(options.limits().inputs().handshake().toMillis()), metrics);
         applyRateLimits(options.limits(), router, reloads);
+        router.setQueueLimits(queueLimits(options.limits()));
         // Made per request: the ports are known once bound (port 0 picks one), and a reloaded self-signed certificate
         // changes the pin.
         final AtomicReference<Function<Optional<String>, DerpMapEntry>> derpMapEntry = new AtomicReference<>();
@@ -319,6 +322,17 @@ public final class Main
      * The per-client receive rate limit: derper's {@code -rate-config} file (reloaded on SIGHUP, as derper does, and
      * when it changes) or jderper's two flags.
      */
+    private static QueueLimits queueLimits(final DerperOptions.Limits limits)
+    {
+        // Packets wait in pooled direct buffers: half of what the JVM may allocate leaves the rest to TLS and reads.
+        final long total = 0 != limits.maxTotalQueueBytes() ? limits.maxTotalQueueBytes() :
+            Math.max(limits.maxClientQueueBytes(), PlatformDependent.maxDirectMemory() / 2);
+        final QueueLimits queueLimits = new QueueLimits(limits.maxClientQueueBytes(), total);
+        LOG.info("queued packets: at most {} bytes per client, {} MiB in all", queueLimits.perClientBytes(),
+            queueLimits.totalBytes() >> 20);
+        return queueLimits;
+    }
+
     private static void applyRateLimits(final DerperOptions.Limits limits, final Router<ByteBuf> router,
         final ScheduledExecutorService reloads)
     {

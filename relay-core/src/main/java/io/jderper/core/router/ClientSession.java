@@ -68,6 +68,8 @@ public final class ClientSession<P>
     private final boolean notIdeal;
     private final PacketQueue<P> dataQueue;
     private final PacketQueue<P> discoQueue;
+    /** Packet bytes in both queues. */
+    private long queuedBytes;
     private final long createdNs;
     /** The upgrade request's bearer token, kept only until admission decides. */
     private String bearerToken;
@@ -753,11 +755,45 @@ public final class ClientSession<P>
         }
         if (queue.isFull())
         {
-            final P oldest = queue.poll();
-            metrics.dropped(DropReason.QUEUE_HEAD, disco, frames.dataLength(oldest));
-            frames.release(oldest);
+            dropOldest(queue, DropReason.QUEUE_HEAD, disco);
         }
+        final QueueLimits limits = router.queueLimits();
+        while (queuedBytes + dataLength > limits.perClientBytes() && !queue.isEmpty())
+        {
+            dropOldest(queue, DropReason.QUEUE_BYTES, disco);
+        }
+        final DropReason refused = queuedBytes + dataLength > limits.perClientBytes() ? DropReason.QUEUE_BYTES :
+            !router.reserveQueued(dataLength, limits.totalBytes()) ? DropReason.TOTAL_QUEUE_BYTES : null;
+        if (null != refused)
+        {
+            metrics.dropped(refused, disco, dataLength);
+            frames.release(packet);
+            return;
+        }
+        queuedBytes += dataLength;
         queue.add(packet);
+    }
+
+    private void dropOldest(final PacketQueue<P> queue, final DropReason reason, final boolean disco)
+    {
+        final P oldest = take(queue);
+        metrics.dropped(reason, disco, frames.dataLength(oldest));
+        frames.release(oldest);
+    }
+
+    /**
+     * Takes the oldest packet out of a queue, and its bytes out of this client's and the relay's queued totals.
+     */
+    private P take(final PacketQueue<P> queue)
+    {
+        final P packet = queue.poll();
+        if (null != packet)
+        {
+            final int length = frames.dataLength(packet);
+            queuedBytes -= length;
+            router.releaseQueued(length);
+        }
+        return packet;
     }
 
     private void writePacket(final P packet)
@@ -774,10 +810,10 @@ public final class ClientSession<P>
     {
         while (channel.isWritable())
         {
-            P packet = discoQueue.poll();
+            P packet = take(discoQueue);
             if (null == packet)
             {
-                packet = dataQueue.poll();
+                packet = take(dataQueue);
                 if (null == packet)
                 {
                     return;
@@ -967,7 +1003,7 @@ public final class ClientSession<P>
     private void releaseQueue(final PacketQueue<P> queue, final boolean disco)
     {
         P packet;
-        while (null != (packet = queue.poll()))
+        while (null != (packet = take(queue)))
         {
             metrics.dropped(DropReason.GONE_DISCONNECTED, disco, frames.dataLength(packet));
             frames.release(packet);

@@ -18,7 +18,11 @@ public enum DropReason
     /** Writing to the destination failed. */
     WRITE_ERROR("write_error"),
     /** The destination key has duplicate connections and none is active. */
-    DUP_CLIENT("dup_client");
+    DUP_CLIENT("dup_client"),
+    /** Over the destination's queued-bytes bound (jderper's own): oldest first, or the packet if it alone is over. */
+    QUEUE_BYTES("queue_bytes"),
+    /** The relay as a whole holds its queued-bytes bound (jderper's own): the new packet is not queued. */
+    TOTAL_QUEUE_BYTES("total_queue_bytes");
 
     private final String label;
 

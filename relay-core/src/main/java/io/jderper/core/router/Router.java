@@ -21,6 +21,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Who is connected, and where a packet for a key goes (spec §4.4–§4.7).
@@ -50,6 +51,9 @@ public final class Router<P>
     /** Sessions holding records of packets from remote keys; while 0, no departure needs a broadcast. */
     private final AtomicInteger remoteReceiverSessions = new AtomicInteger();
     private volatile ReceiveRateLimit receiveRateLimit = ReceiveRateLimit.NONE;
+    private volatile QueueLimits queueLimits = QueueLimits.PER_CLIENT_ONLY;
+    /** Packet bytes queued for all clients on every loop: touched when a packet waits, never when written at once. */
+    private final AtomicLong queuedBytes = new AtomicLong();
 
     private final Object lock = new Object();
     /** Guarded by {@code lock}: every local connection of each key, and what departed duplicates sent to. */
@@ -109,6 +113,47 @@ public final class Router<P>
     public void setReceiveRateLimit(final ReceiveRateLimit limit)
     {
         receiveRateLimit = limit;
+    }
+
+    /**
+     * @param limits the byte bounds on queued packets, for queues from now on.
+     */
+    public void setQueueLimits(final QueueLimits limits)
+    {
+        queueLimits = limits;
+    }
+
+    QueueLimits queueLimits()
+    {
+        return queueLimits;
+    }
+
+    /**
+     * Takes room for a packet about to wait in a queue from the relay-wide budget.
+     *
+     * @return false if the relay already holds its bound.
+     */
+    boolean reserveQueued(final int bytes, final long totalBound)
+    {
+        if (queuedBytes.addAndGet(bytes) > totalBound)
+        {
+            queuedBytes.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    void releaseQueued(final int bytes)
+    {
+        queuedBytes.addAndGet(-bytes);
+    }
+
+    /**
+     * @return packet bytes waiting in every client's queues now.
+     */
+    public long queuedBytes()
+    {
+        return queuedBytes.get();
     }
 
     /**

@@ -676,6 +676,65 @@ class ClientSessionTest
     }
 
     @Test
+    void shouldBoundTheBytesQueuedForAClientDroppingTheOldestFirst()
+    {
+        final RelayHarness harness = new RelayHarness();
+        harness.router.setQueueLimits(new QueueLimits(200_000, Long.MAX_VALUE));
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client sender = loop.connect();
+        final RelayHarness.Client slow = loop.connect();
+        slow.setWritable(false);
+
+        final List<TestFrame> sent = new ArrayList<>();
+        for (int i = 0; i < 10; i++)
+        {
+            sent.add(sender.send(slow, data(60_000, i)));
+            loop.relay.flushDirty();
+        }
+
+        // Three 60,000-byte packets fit in 200,000 bytes: each new one pushes out the oldest.
+        assertThat(harness.metrics.packetsDropped(DropReason.QUEUE_BYTES, RelayMetrics.KIND_OTHER)).isEqualTo(7);
+        assertThat(harness.metrics.bytesDropped(DropReason.QUEUE_BYTES, RelayMetrics.KIND_OTHER)).isEqualTo(420_000);
+        assertThat(harness.frames.released()).containsExactlyElementsOf(sent.subList(0, 7));
+        assertThat(harness.router.queuedBytes()).isEqualTo(180_000);
+
+        slow.setWritable(true);
+        loop.relay.flushDirty();
+        assertThat(packetsOf(slow)).containsExactlyElementsOf(sent.subList(7, 10));
+        assertThat(harness.router.queuedBytes()).as("given back as they are written").isZero();
+        harness.shutdownAndAssertNoLeak();
+    }
+
+    @Test
+    void shouldDropNewPacketsWhileTheRelayHoldsItsTotalQueuedBytes()
+    {
+        final RelayHarness harness = new RelayHarness();
+        harness.router.setQueueLimits(new QueueLimits(100_000, 150_000));
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client sender = loop.connect();
+        final RelayHarness.Client first = loop.connect();
+        final RelayHarness.Client second = loop.connect();
+        first.setWritable(false);
+        second.setWritable(false);
+
+        sender.send(first, data(60_000, 1));
+        sender.send(first, data(30_000, 2));
+        sender.send(second, data(50_000, 3));
+        final TestFrame over = sender.send(second, data(20_000, 4));
+        loop.relay.flushDirty();
+
+        assertThat(harness.metrics.packetsDropped(DropReason.TOTAL_QUEUE_BYTES, RelayMetrics.KIND_OTHER)).isEqualTo(1);
+        assertThat(harness.frames.released()).containsExactly(over);
+        assertThat(harness.router.queuedBytes()).isEqualTo(140_000);
+
+        first.session.onClosed();
+        assertThat(harness.router.queuedBytes()).as("a closed client's queue given back").isEqualTo(50_000);
+        second.session.onClosed();
+        assertThat(harness.router.queuedBytes()).isZero();
+        harness.shutdownAndAssertNoLeak();
+    }
+
+    @Test
     void shouldKeepDiscoAndDataInSeparateQueues()
     {
         final RelayHarness harness = new RelayHarness();

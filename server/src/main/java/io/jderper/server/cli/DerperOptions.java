@@ -1,6 +1,7 @@
 package io.jderper.server.cli;
 
 import io.jderper.core.protocol.ProtocolLimits;
+import io.jderper.core.router.QueueLimits;
 import io.jderper.tls.Hostnames;
 import io.jderper.transport.io.InputLimits;
 import io.jderper.transport.mesh.MeshPeerAddress;
@@ -108,6 +109,10 @@ public record DerperOptions(
         Map.entry("http-max-header-bytes", "largest HTTP request header block; a larger one gets 431 (default 16384)"),
         Map.entry("frame-read-timeout", "how long a DERP frame already begun may go without a byte arriving before " +
             "the connection is closed (default 30s)"),
+        Map.entry("max-client-queue-bytes", "most packet bytes queued for one slow client, oldest dropped first " +
+            "(default 2097152)"),
+        Map.entry("max-total-queue-bytes", "most packet bytes queued for all clients together, new packets dropped " +
+            "past it (0, the default: half the JVM's direct memory limit)"),
         Map.entry("verify-client-url-cache-ttl", "how long -verify-client-url answers are remembered (default 60s, " +
             "refusals at most 10s; 0 asks every time)"));
 
@@ -296,8 +301,21 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-handshake-timeout, -http-read-timeout, -http-max-header-bytes, " +
                 "-frame-read-timeout: " + ex.getMessage());
         }
+        final long clientQueueBytes = flags.isSet("max-client-queue-bytes") ?
+            nonNegativeLong(flags, "max-client-queue-bytes") : QueueLimits.DEFAULT_PER_CLIENT_BYTES;
+        final long totalQueueBytes = nonNegativeLong(flags, "max-total-queue-bytes");
+        if (clientQueueBytes < ProtocolLimits.MAX_PACKET_SIZE)
+        {
+            throw new GoFlags.FlagException("-max-client-queue-bytes must hold one largest packet (" +
+                ProtocolLimits.MAX_PACKET_SIZE + " bytes) at least, got " + clientQueueBytes);
+        }
+        if (0 != totalQueueBytes && totalQueueBytes < clientQueueBytes)
+        {
+            throw new GoFlags.FlagException("-max-total-queue-bytes must be 0 or at least -max-client-queue-bytes, " +
+                "got " + totalQueueBytes);
+        }
         return new Limits(rateConfig, rate, burst, acceptLimit, acceptBurst, maxConnections, maxPerIp, keepAlive,
-            userTimeout, inputs);
+            userTimeout, inputs, clientQueueBytes, totalQueueBytes);
     }
 
     private static long nonNegativeLong(final GoFlags flags, final String name)
@@ -434,7 +452,7 @@ public record DerperOptions(
             "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file", "allowlist",
             "bearer-token-file", "verify-client-url-cache-ttl", "per-client-rate-limit", "per-client-rate-burst",
             "max-connections", "max-connections-per-ip", "handshake-timeout", "http-read-timeout",
-            "http-max-header-bytes", "frame-read-timeout"))
+            "http-max-header-bytes", "frame-read-timeout", "max-client-queue-bytes", "max-total-queue-bytes"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }
@@ -503,10 +521,12 @@ public record DerperOptions(
      * @param tcpUserTimeout      {@code -tcp-user-timeout} (derper: 15s).
      * @param inputs              {@code -handshake-timeout}, {@code -http-read-timeout}, {@code -http-max-header-bytes}
      *                            and {@code -frame-read-timeout} (jderper's own).
+     * @param maxClientQueueBytes {@code -max-client-queue-bytes} (jderper's own).
+     * @param maxTotalQueueBytes  {@code -max-total-queue-bytes} (jderper's own); 0 for half the direct memory limit.
      */
     public record Limits(String rateConfig, long perClientRate, long perClientBurst, double acceptLimit,
         int acceptBurst, int maxConnections, int maxConnectionsPerIp, Duration tcpKeepAlive, Duration tcpUserTimeout,
-        InputLimits inputs)
+        InputLimits inputs, long maxClientQueueBytes, long maxTotalQueueBytes)
     {
     }
 

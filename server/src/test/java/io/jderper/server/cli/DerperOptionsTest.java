@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.Field;
 import java.nio.file.Path;
+import io.jderper.core.router.QueueLimits;
 import io.jderper.transport.io.InputLimits;
 import java.time.Duration;
 import java.util.Map;
@@ -202,7 +203,8 @@ class DerperOptionsTest
     {
         final DerperOptions.Limits defaults = parse().limits();
         assertThat(defaults).isEqualTo(new DerperOptions.Limits("", 0, 0, Double.POSITIVE_INFINITY,
-            Integer.MAX_VALUE, 0, 0, Duration.ofMinutes(10), Duration.ofSeconds(15), InputLimits.DEFAULTS));
+            Integer.MAX_VALUE, 0, 0, Duration.ofMinutes(10), Duration.ofSeconds(15), InputLimits.DEFAULTS,
+            QueueLimits.DEFAULT_PER_CLIENT_BYTES, 0));
 
         assertThat(parse("-accept-connection-limit", "+Inf").limits().acceptLimit()).isInfinite();
         assertThat(parse("-accept-connection-limit", "inf").limits().acceptLimit()).isInfinite();
@@ -210,10 +212,15 @@ class DerperOptionsTest
             "-per-client-rate-limit", "1000000", "-per-client-rate-burst", "2000000", "-max-connections", "5000",
             "-max-connections-per-ip", "50", "-tcp-keepalive-time", "1m", "-tcp-user-timeout", "5s",
             "-handshake-timeout", "5s", "-http-read-timeout", "20s", "-http-max-header-bytes", "8192",
-            "-frame-read-timeout", "1m").limits();
+            "-frame-read-timeout", "1m", "-max-client-queue-bytes", "1000000", "-max-total-queue-bytes", "5000000")
+            .limits();
         assertThat(set).isEqualTo(new DerperOptions.Limits("", 1_000_000, 2_000_000, 2.5, 20, 5000, 50,
             Duration.ofMinutes(1), Duration.ofSeconds(5), new InputLimits(Duration.ofSeconds(5), Duration.ofSeconds(20),
-            8192, Duration.ofMinutes(1))));
+            8192, Duration.ofMinutes(1)), 1_000_000, 5_000_000));
+        assertThatThrownBy(() -> parse("-max-client-queue-bytes", "1000")).isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageContaining("one largest packet");
+        assertThatThrownBy(() -> parse("-max-total-queue-bytes", "100000")).isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageContaining("at least -max-client-queue-bytes");
         assertThatThrownBy(() -> parse("-handshake-timeout", "0s")).isInstanceOf(GoFlags.FlagException.class)
             .hasMessageContaining("-handshake-timeout");
         assertThatThrownBy(() -> parse("-http-max-header-bytes", "100")).isInstanceOf(GoFlags.FlagException.class)
