@@ -28,6 +28,8 @@ final class AcmeTlsAlpnContext extends DelegatingSslContext
     {
         // RSA: acme4j 3.5 signs the challenge certificate with SHA256withRSA whatever key it is given.
         final KeyPair keys = org.shredzone.acme4j.util.KeyPairUtils.createKeyPair(2048);
+        // Always the JDK provider: in case this is the JVM's first server handshake, settle renegotiation first.
+        ServerTlsContexts.rejectClientInitiatedRenegotiation();
         final X509Certificate certificate = challenge.createCertificate(keys, identifier);
         try
         {

@@ -27,6 +27,10 @@ import io.netty.handler.ssl.util.KeyManagerFactoryWrapper;
  *       use {@code sslHandler.engine().getApplicationProtocol()}.</li>
  *   <li>Certificates come from a {@link ServerKeyManager}, which applies the store's SNI rule and appends the
  *       meta certificate.</li>
+ *   <li>No client-initiated renegotiation (TLS 1.2), as Go's crypto/tls: it lets a client make the server do a
+ *       private-key operation per request at no cost of its own (CVE-2011-1473). BoringSSL (OpenSSL, Conscrypt)
+ *       never allows it; the JDK provider does unless {@value #REJECT_CLIENT_RENEGOTIATION} is true, which
+ *       {@link #create} sets.</li>
  * </ul>
  */
 public final class ServerTlsContexts
@@ -56,6 +60,12 @@ public final class ServerTlsContexts
         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
         "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+    /**
+     * The JDK's switch for refusing client-initiated renegotiation. JSSE reads it once, at the first server-side
+     * handshake in the JVM, so it is set before any server context is built.
+     */
+    static final String REJECT_CLIENT_RENEGOTIATION = "jdk.tls.rejectClientInitiatedRenegotiation";
 
     /** Native key materials OpenSSL keeps, a few more than the certificates a key manager remembers. */
     private static final int CACHED_KEY_MATERIALS = 16;
@@ -87,6 +97,7 @@ public final class ServerTlsContexts
     public static SslContext create(final TlsProvider tlsProvider, final X509ExtendedKeyManager keyManager)
         throws SSLException
     {
+        rejectClientInitiatedRenegotiation();
         final KeyManagerFactory keys = tlsProvider.isOpenSsl() ?
             // Without the caching factory Netty converts the chain and key to native form on every handshake. An
             // alias names one prepared certificate for good, so caching by alias is exact; aliases the key manager
@@ -105,5 +116,18 @@ public final class ServerTlsContexts
         }
         // No applicationProtocolConfig for JSSE engines: see Http11OnlyAlpn for why ALPN is set on each engine.
         return new Http11OnlyAlpn(builder.build());
+    }
+
+    /**
+     * Makes the JDK provider refuse client-initiated renegotiation with a handshake_failure alert, unless the
+     * operator chose otherwise with {@code -D}{@value #REJECT_CLIENT_RENEGOTIATION}. Call before building any server
+     * context that may run on the JDK provider.
+     */
+    static void rejectClientInitiatedRenegotiation()
+    {
+        if (null == System.getProperty(REJECT_CLIENT_RENEGOTIATION))
+        {
+            System.setProperty(REJECT_CLIENT_RENEGOTIATION, "true");
+        }
     }
 }

@@ -307,6 +307,20 @@ class ServerTlsContextsTest
         }
     }
 
+    /**
+     * testssl.sh's renegotiation checks send no SNI, so against a DNS hostname they never reach this point; the JDK
+     * provider allowed client-initiated renegotiation until {@link ServerTlsContexts} turned it off.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("providers")
+    void shouldRefuseClientInitiatedRenegotiation(final TlsProvider provider) throws Exception
+    {
+        try (LoopbackTlsServer server = dnsServer(provider, TestCertificates.selfSignedDns(DNS_HOSTNAME)))
+        {
+            assertThat(TlsTestClient.renegotiates(server.port(), DNS_HOSTNAME)).isFalse();
+        }
+    }
+
     private static LoopbackTlsServer dnsServer(final TlsProvider provider, final ServerCertificate certificate)
         throws SSLException
     {

@@ -6,15 +6,21 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.security.GeneralSecurityException;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
@@ -28,6 +34,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
 final class TlsTestClient
 {
     private static final int TIMEOUT_MS = 10_000;
+    /** How long a renegotiation the server goes through with may take to complete on loopback. */
+    private static final int RENEGOTIATION_MS = 3_000;
 
     private TlsTestClient()
     {
@@ -90,6 +98,56 @@ final class TlsTestClient
             final Certificate[] chain = session.getPeerCertificates();
             return new Handshake(session.getProtocol(), socket.getApplicationProtocol(),
                 Arrays.stream(chain).map(X509Certificate.class::cast).toList());
+        }
+    }
+
+    /**
+     * Completes a TLS 1.2 handshake, then asks for a second full handshake on the same connection: client-initiated
+     * renegotiation, which lets a client make the server do a private-key operation per request at no cost of its
+     * own (CVE-2011-1473). The first session is invalidated so the second handshake cannot be a resumption.
+     *
+     * @return whether the server went through with the second handshake.
+     */
+    static boolean renegotiates(final int port, final String serverName)
+        throws IOException, GeneralSecurityException, InterruptedException
+    {
+        final SSLContext context = SSLContext.getInstance("TLS", "SunJSSE");
+        context.init(null, new TrustManager[] {new TrustEverything()}, null);
+        try (SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket())
+        {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+            socket.setSoTimeout(TIMEOUT_MS);
+            final SSLParameters parameters = socket.getSSLParameters();
+            parameters.setProtocols(new String[] {"TLSv1.2"});
+            parameters.setServerNames(List.of(new SNIHostName(serverName)));
+            socket.setSSLParameters(parameters);
+            final BlockingQueue<SSLSession> completed = new LinkedBlockingQueue<>();
+            socket.addHandshakeCompletedListener(event -> completed.add(event.getSession()));
+            socket.startHandshake();
+            final SSLSession first = completed.poll(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            if (null == first)
+            {
+                throw new AssertionError("the first handshake reported no completion within " + TIMEOUT_MS + " ms");
+            }
+            first.invalidate();
+            try
+            {
+                // On a negotiated connection this only sends the ClientHello; reading drives the handshake. The test
+                // server never sends data, so the read ends with the server's alert, its close, or the timeout.
+                socket.startHandshake();
+                socket.setSoTimeout(RENEGOTIATION_MS);
+                socket.getInputStream().read();
+            }
+            catch (final SocketTimeoutException ex)
+            {
+                // Nothing more arrived: whether a second handshake completed meanwhile is what the listener says.
+            }
+            catch (final SSLException | SocketException ex)
+            {
+                return false;
+            }
+            final SSLSession second = completed.poll(RENEGOTIATION_MS, TimeUnit.MILLISECONDS);
+            return null != second;
         }
     }
 
