@@ -84,9 +84,6 @@ public final class Main
      */
     public static void main(final String[] args)
     {
-        // OpenSSL and Conscrypt refuse a client's TLS 1.2 renegotiation (a way to make a server burn CPU); the JDK's
-        // engine would go along. Read once by the JDK's TLS classes, so set before any of them load.
-        System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
         if (args.length > 0 && ("derpmap".equals(args[0]) || "check".equals(args[0])))
         {
             final String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
