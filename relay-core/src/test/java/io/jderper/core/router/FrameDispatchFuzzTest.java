@@ -21,7 +21,8 @@ class FrameDispatchFuzzTest
     @FuzzTest(maxDuration = "30s")
     void framesNeverEscapeOrLeak(final byte[] input)
     {
-        final RelayHarness harness = new RelayHarness();
+        // Small inbox and queue pool: the defaults' (16,384 slots, 4,096 spare rings) cost megabytes per input.
+        final RelayHarness harness = new RelayHarness(RelayHarness.config(2_000, 10_000, 60_000, 5_000));
         final RelayHarness.Loop loop = harness.newLoop();
         final RelayHarness.Client receiver = loop.connect();
         final boolean mesh = input.length > 0 && 0 != (input[0] & 1);
