@@ -204,7 +204,33 @@ public final class RelayMetrics
             " peer_gone_not_here_frames=" + peerGoneNotHereFrames.sum() +
             " packets_forwarded_out=" + packetsForwardedOut.sum() +
             " packets_forwarded_in=" + packetsForwardedIn.sum() +
-            " sclient_write_timeouts=" + writeTimeouts.sum();
+            " sclient_write_timeouts=" + writeTimeouts.sum() + nonZeroBreakdown();
+    }
+
+    /**
+     * The drops by reason and the connections closed by violation, those that happened: until the metrics are
+     * served, the shutdown line is where an operator sees which limits were hit.
+     */
+    private String nonZeroBreakdown()
+    {
+        final StringBuilder out = new StringBuilder();
+        for (final DropReason reason : DropReason.values())
+        {
+            final long packets = packetsDropped(reason, KIND_DISCO) + packetsDropped(reason, KIND_OTHER);
+            if (packets > 0)
+            {
+                out.append(" dropped_").append(reason.label()).append('=').append(packets);
+            }
+        }
+        for (final Violation violation : Violation.values())
+        {
+            final long closed = violations(violation);
+            if (closed > 0)
+            {
+                out.append(" closed_").append(violation.label()).append('=').append(closed);
+            }
+        }
+        return out.toString();
     }
 
     /**

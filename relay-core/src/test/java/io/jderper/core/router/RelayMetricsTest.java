@@ -1,5 +1,7 @@
 package io.jderper.core.router;
 
+import io.jderper.core.protocol.Violation;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
@@ -20,9 +22,12 @@ class RelayMetricsTest
         metrics.dropped(DropReason.QUEUE_HEAD, false, 1_200);
         metrics.dropped(DropReason.QUEUE_HEAD, false, 1_200);
         metrics.packetsForwardedIn.add(7);
+        metrics.violation(Violation.FRAME_STALLED);
 
         assertThat(metrics.summary().split(" ")).contains(
             "accepts=2", "current_connections=2", "packets_received=5", "bytes_received=6000", "packets_sent=4",
-            "bytes_sent=4800", "packets_dropped=3", "got_ping=0", "packets_forwarded_in=7", "packets_forwarded_out=0");
+            "bytes_sent=4800", "packets_dropped=3", "got_ping=0", "packets_forwarded_in=7", "packets_forwarded_out=0",
+            "dropped_unknown_dest=1", "dropped_queue_head=2", "closed_frame_stalled=1");
+        assertThat(metrics.summary()).as("only what happened").doesNotContain("dropped_queue_bytes", "closed_http");
     }
 }
