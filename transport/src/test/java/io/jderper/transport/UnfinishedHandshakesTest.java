@@ -63,6 +63,8 @@ class UnfinishedHandshakesTest
                 String.valueOf(relay.address().getPort()), String.valueOf(CONNECTIONS), "4", hello.toString(),
                 String.valueOf(TimeUnit.MILLISECONDS.toSeconds(deadlineMs) + 60))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            // Nothing to say to it: its stdin pipe closed now, not whenever the Process object is collected.
+            clients.getOutputStream().close();
             final List<String> lines = new ArrayList<>();
             try (BufferedReader out = new BufferedReader(new InputStreamReader(clients.getInputStream(),
                 StandardCharsets.US_ASCII)))
