@@ -167,8 +167,7 @@ public final class RelayServer implements AutoCloseable
                         pipeline.addLast("tls-sniffer", new TlsSniffer(tls, metrics, settings.acmeTlsAlpn()));
                         pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
                     });
-                    addHttpCodec(pipeline);
-                    pipeline.addLast("http", new RelayHttpHandler(upgrade, settings.derp(), settings.derpMap()));
+                    addMainHttpHandlers(pipeline, upgrade, settings.derp(), settings.derpMap());
                 }
             }).bind(settings.listen()).sync().channel();
             Channel http = null;
@@ -182,8 +181,7 @@ public final class RelayServer implements AutoCloseable
                     protected void initChannel(final SocketChannel ch)
                     {
                         connections.add(ch);
-                        addHttpCodec(ch.pipeline());
-                        ch.pipeline().addLast("http", new PlainHttpPortHandler(settings.acmeHttp01()));
+                        addPlainHttpPortHandlers(ch.pipeline(), settings.acmeHttp01());
                     }
                 }).bind(httpAddress).sync().channel();
             }
@@ -226,6 +224,36 @@ public final class RelayServer implements AutoCloseable
             .childHandler(init);
         transport.applyTcpTimeouts(bootstrap, tcpTimeouts);
         return bootstrap;
+    }
+
+    /**
+     * Installs what the main listener runs on plain-text HTTP (after TLS, when the listener has it): the HTTP codec
+     * with the relay's limits and the endpoints, {@code /derp} included. One place for the server and for tests that
+     * feed arbitrary bytes into exactly this pipeline.
+     *
+     * @param pipeline a new connection's pipeline, after any TLS handlers.
+     * @param upgrade  performs the {@code /derp} upgrade.
+     * @param derp     whether {@code /derp} relays.
+     * @param derpMap  the DERP map JSON to serve, if any.
+     */
+    public static void addMainHttpHandlers(final ChannelPipeline pipeline, final DerpUpgrade upgrade,
+        final boolean derp, final Optional<Supplier<String>> derpMap)
+    {
+        addHttpCodec(pipeline);
+        pipeline.addLast("http", new RelayHttpHandler(upgrade, derp, derpMap));
+    }
+
+    /**
+     * Installs what the plain-HTTP port beside a TLS listener runs: the same HTTP codec and its endpoints.
+     *
+     * @param pipeline   a new connection's pipeline.
+     * @param acmeHttp01 the ACME http-01 key authorization for a token.
+     */
+    public static void addPlainHttpPortHandlers(final ChannelPipeline pipeline,
+        final Function<String, Optional<String>> acmeHttp01)
+    {
+        addHttpCodec(pipeline);
+        pipeline.addLast("http", new PlainHttpPortHandler(acmeHttp01));
     }
 
     private static void addHttpCodec(final ChannelPipeline pipeline)
