@@ -14,6 +14,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
@@ -423,6 +424,13 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
+        if (cause instanceof DecoderException)
+        {
+            // Only DERP over WebSocket has a decoder in front: the client broke RFC 6455 framing (unmasked, over
+            // the size limit, a bad opcode). The decoder has sent its close frame; that is bad input, not an error.
+            onViolation(Violation.BAD_TRANSPORT, "bad WebSocket framing: " + cause.getMessage());
+            return;
+        }
         if (cause instanceof IOException)
         {
             LOG.debug("{}: {}", session.describe(), cause.toString());
