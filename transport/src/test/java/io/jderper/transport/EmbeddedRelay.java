@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
+import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
@@ -12,6 +13,7 @@ import io.jderper.transport.derp.DerpUpgrade;
 import io.jderper.transport.derp.RelayLoops;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -19,6 +21,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.io.ByteArrayOutputStream;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +45,9 @@ public final class EmbeddedRelay
     public static final byte[] SERVER_KEY_FRAME;
 
     private static final ServerHandshake HANDSHAKE;
+    /** derper's defaults, with a loop inbox and queue pool sized for the one connection. */
+    private static final RelayConfig CONFIG = new RelayConfig(ProtocolLimits.DEFAULT_SEND_QUEUE_DEPTH, 2_000,
+        ProtocolLimits.HANDSHAKE_TIMEOUT_MS, ProtocolLimits.KEEP_ALIVE_MS, ProtocolLimits.KEEP_ALIVE_JITTER_MS, 64, 4);
 
     static
     {
@@ -71,8 +77,7 @@ public final class EmbeddedRelay
     {
         channel = new EmbeddedChannel();
         channel.config().setAllocator(allocator);
-        final Router<ByteBuf> router = new Router<>(HANDSHAKE, AdmissionPolicy.ADMIT_ALL, RelayConfig.defaults(2_000),
-            new RelayMetrics());
+        final Router<ByteBuf> router = new Router<>(HANDSHAKE, AdmissionPolicy.ADMIT_ALL, CONFIG, new RelayMetrics());
         loops = new RelayLoops(channel.eventLoop(), router, allocator);
         if (Listener.MAIN == listener)
         {
@@ -100,7 +105,7 @@ public final class EmbeddedRelay
      */
     public void read(final byte[] bytes, final int from, final int to)
     {
-        final ByteBuf in = Unpooled.copiedBuffer(bytes, from, to - from);
+        final ByteBuf in = Unpooled.wrappedBuffer(Arrays.copyOfRange(bytes, from, to));
         fed.add(in);
         channel.writeInbound(in);
         channel.runPendingTasks();
@@ -235,7 +240,8 @@ public final class EmbeddedRelay
      */
     private static final class TrackingAllocator extends AbstractByteBufAllocator
     {
-        private final UnpooledByteBufAllocator delegate = new UnpooledByteBufAllocator(true, false, false);
+        /** Netty's leak detector off: this allocator finds leaks itself, and at once, not at a later GC. */
+        private final UnpooledByteBufAllocator delegate = new UnpooledByteBufAllocator(true, true, false);
         private final List<ByteBuf> allocated = new ArrayList<>();
 
         TrackingAllocator()
@@ -259,6 +265,18 @@ public final class EmbeddedRelay
         {
             allocated.add(buffer);
             return buffer;
+        }
+
+        @Override
+        public CompositeByteBuf compositeHeapBuffer(final int maxNumComponents)
+        {
+            return new CompositeByteBuf(this, false, maxNumComponents);
+        }
+
+        @Override
+        public CompositeByteBuf compositeDirectBuffer(final int maxNumComponents)
+        {
+            return new CompositeByteBuf(this, true, maxNumComponents);
         }
 
         @Override
