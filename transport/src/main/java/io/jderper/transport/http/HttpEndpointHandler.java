@@ -24,12 +24,29 @@ abstract class HttpEndpointHandler extends SimpleChannelInboundHandler<FullHttpR
     {
         if (!request.decoderResult().isSuccess())
         {
-            LOG.debug("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), request.decoderResult().cause());
-            request.headers().set("Connection", "close");
-            HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
+            badRequest(ctx, request, request.decoderResult().cause());
             return;
         }
-        serve(ctx, request, new QueryStringDecoder(request.uri()).path());
+        final String path;
+        try
+        {
+            path = new QueryStringDecoder(request.uri()).path();
+        }
+        catch (final IllegalArgumentException badEscape)
+        {
+            // A malformed percent-escape in the path ("/%", "/%zz"): Go's server answers 400 too.
+            badRequest(ctx, request, badEscape);
+            return;
+        }
+        serve(ctx, request, path);
+    }
+
+    private static void badRequest(final ChannelHandlerContext ctx, final FullHttpRequest request,
+        final Throwable cause)
+    {
+        LOG.debug("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
+        request.headers().set("Connection", "close");
+        HttpResponses.send(ctx, request, HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
     }
 
     /**
