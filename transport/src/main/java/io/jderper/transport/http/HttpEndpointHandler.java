@@ -2,6 +2,7 @@ package io.jderper.transport.http;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -72,8 +73,9 @@ abstract class HttpEndpointHandler extends SimpleChannelInboundHandler<FullHttpR
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
-        if (cause instanceof IOException)
+        if (cause instanceof IOException || cause instanceof PrematureChannelClosureException)
         {
+            // The connection broke, or the client went away (or timed out) in the middle of a request body.
             LOG.debug("HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
         }
         else
