@@ -194,8 +194,7 @@ public final class RelayServer implements AutoCloseable
                             new TlsHandshakeDeadline(inputs.handshake(), metrics));
                         pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
                     });
-                    addHttpCodec(pipeline, inputs, metrics);
-                    pipeline.addLast("http", new RelayHttpHandler(upgrade, settings.derp(), settings.derpMap()));
+                    addMainHttpHandlers(pipeline, upgrade, settings.derp(), settings.derpMap(), inputs);
                 }
             }).bind(settings.listen()).sync().channel();
             Channel http = null;
@@ -209,8 +208,7 @@ public final class RelayServer implements AutoCloseable
                     protected void initChannel(final SocketChannel ch)
                     {
                         connections.add(ch);
-                        addHttpCodec(ch.pipeline(), inputs, metrics);
-                        ch.pipeline().addLast("http", new PlainHttpPortHandler(settings.acmeHttp01(), metrics));
+                        addPlainHttpPortHandlers(ch.pipeline(), settings.acmeHttp01(), inputs, metrics);
                     }
                 }).bind(httpAddress).sync().channel();
             }
@@ -253,6 +251,39 @@ public final class RelayServer implements AutoCloseable
             .childHandler(init);
         transport.applyTcpTimeouts(bootstrap, tcpTimeouts);
         return bootstrap;
+    }
+
+    /**
+     * Installs what the main listener runs on plain-text HTTP (after TLS, when the listener has it): the HTTP codec
+     * with the relay's limits and the endpoints, {@code /derp} included. One place for the server and for tests that
+     * feed arbitrary bytes into exactly this pipeline.
+     *
+     * @param pipeline a new connection's pipeline, after any TLS handlers.
+     * @param upgrade  performs the {@code /derp} upgrade.
+     * @param derp     whether {@code /derp} relays.
+     * @param derpMap  the DERP map JSON to serve, if any.
+     * @param inputs   the request deadline and header bound.
+     */
+    public static void addMainHttpHandlers(final ChannelPipeline pipeline, final DerpUpgrade upgrade,
+        final boolean derp, final Optional<Supplier<String>> derpMap, final InputLimits inputs)
+    {
+        addHttpCodec(pipeline, inputs, upgrade.metrics());
+        pipeline.addLast("http", new RelayHttpHandler(upgrade, derp, derpMap));
+    }
+
+    /**
+     * Installs what the plain-HTTP port beside a TLS listener runs: the same HTTP codec and its endpoints.
+     *
+     * @param pipeline   a new connection's pipeline.
+     * @param acmeHttp01 the ACME http-01 key authorization for a token.
+     * @param inputs     the request deadline and header bound.
+     * @param metrics    where bad requests and expired deadlines are counted.
+     */
+    public static void addPlainHttpPortHandlers(final ChannelPipeline pipeline,
+        final Function<String, Optional<String>> acmeHttp01, final InputLimits inputs, final RelayMetrics metrics)
+    {
+        addHttpCodec(pipeline, inputs, metrics);
+        pipeline.addLast("http", new PlainHttpPortHandler(acmeHttp01, metrics));
     }
 
     private static void addHttpCodec(final ChannelPipeline pipeline, final InputLimits inputs,

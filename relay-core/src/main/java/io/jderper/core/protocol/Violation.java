@@ -25,7 +25,7 @@ public enum Violation
     NOT_PRIVILEGED("not_privileged"),
     /** The connection ended in the middle of a frame. */
     TRUNCATED_FRAME("truncated_frame"),
-    /** Bytes that are not TLS on the TLS port, or not HTTP before the upgrade. */
+    /** Bytes that are not TLS on the TLS port, not HTTP before the upgrade, or not WebSocket frames after one. */
     BAD_TRANSPORT("bad_transport"),
     /** Admission refused the client. */
     NOT_ADMITTED("not_admitted"),

@@ -482,6 +482,13 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
             onViolation(Violation.BAD_TRANSPORT, "TLS error: " + tlsError.getMessage());
             return;
         }
+        if (cause instanceof DecoderException)
+        {
+            // The other decoder in front is DERP over WebSocket's: the client broke RFC 6455 framing (unmasked, over
+            // the size limit, a bad opcode). The decoder has sent its close frame; that is bad input, not an error.
+            onViolation(Violation.BAD_TRANSPORT, "bad WebSocket framing: " + cause.getMessage());
+            return;
+        }
         if (cause instanceof IOException)
         {
             LOG.debug("{}: {}", session.describe(), cause.toString());

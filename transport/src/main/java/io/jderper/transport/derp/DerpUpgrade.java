@@ -8,6 +8,8 @@ import io.jderper.transport.io.InputLimits;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -18,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.util.ReferenceCountUtil;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -54,6 +57,7 @@ public final class DerpUpgrade
         .build();
 
     private static final String BEARER = "Bearer ";
+    private static final Discard DISCARD = new Discard();
 
     private final RelayLoops loops;
     private final byte[] serverKeyFrame;
@@ -174,22 +178,45 @@ public final class DerpUpgrade
         // it is WebSocket frames.
         ctx.writeAndFlush(switchingProtocols, ctx.voidPromise());
         pipeline.remove(HTTP_ENCODER);
-        // Replacing the HTTP decoder hands any bytes it still holds to the WebSocket decoder.
-        pipeline.replace(HTTP_DECODER, "ws-decoder", new WebSocket13FrameDecoder(WEBSOCKET_DECODER));
         // The encoder goes before the decoder: the decoder answers protocol violations with a close frame written
         // from its own place in the pipeline, which must pass through the encoder.
-        pipeline.addBefore("ws-decoder", "ws-encoder", new WebSocket13FrameEncoder(false));
+        pipeline.addBefore(HTTP_DECODER, "ws-encoder", new WebSocket13FrameEncoder(false));
         if (!derpSubprotocol)
         {
-            pipeline.remove(ctx.handler());
+            // Whatever the client sent behind its request is dropped with the HTTP decoder, not read.
+            pipeline.replace(ctx.handler(), "ws-refused", DISCARD);
+            pipeline.remove(HTTP_DECODER);
             pipeline.channel().writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION,
                 "client must speak the derp subprotocol")).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         loops.router().metrics().websocketAccepts.increment();
-        pipeline.addAfter("ws-decoder", "ws-stream", new WebSocketStream());
+        pipeline.addAfter(HTTP_DECODER, "ws-stream", new WebSocketStream());
         pipeline.replace(ctx.handler(), DERP_HANDLER, new DerpConnectionHandler(loops, false, bearerToken(request),
             frameReadTimeout));
         pipeline.channel().writeAndFlush(Unpooled.wrappedBuffer(serverKeyFrame), pipeline.channel().voidPromise());
+        // Last, once everything behind it is in place: replacing the HTTP decoder hands the bytes it still holds
+        // (frames a client sent without waiting for the 101) to the WebSocket decoder, which decodes them at once.
+        pipeline.replace(HTTP_DECODER, "ws-decoder", new WebSocket13FrameDecoder(WEBSOCKET_DECODER));
+    }
+
+    /**
+     * Takes the HTTP handler's place on a WebSocket connection refused after its 101: drops what arrives while the
+     * close frame goes out.
+     */
+    @ChannelHandler.Sharable
+    private static final class Discard extends ChannelInboundHandlerAdapter
+    {
+        @Override
+        public void channelRead(final ChannelHandlerContext ctx, final Object msg)
+        {
+            ReferenceCountUtil.release(msg);
+        }
+
+        @Override
+        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+        {
+            ctx.close();
+        }
     }
 }

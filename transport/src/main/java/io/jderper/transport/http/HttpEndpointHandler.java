@@ -4,6 +4,7 @@ import io.jderper.core.protocol.Violation;
 import io.jderper.core.router.RelayMetrics;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -44,16 +45,35 @@ abstract class HttpEndpointHandler extends SimpleChannelInboundHandler<FullHttpR
                 return;
             }
             final Throwable cause = request.decoderResult().cause();
-            final boolean tooLarge = cause instanceof TooLongFrameException;
-            metrics.violation(tooLarge ? Violation.HTTP_HEADER_TOO_LARGE : Violation.BAD_TRANSPORT);
-            LOG.info("bad HTTP request from {}: {}", ctx.channel().remoteAddress(), cause.toString());
-            request.headers().set("Connection", "close");
-            HttpResponses.send(ctx, request, tooLarge ?
-                HttpResponses.error(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request header too large") :
-                HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
+            badRequest(ctx, request, cause, cause instanceof TooLongFrameException ?
+                Violation.HTTP_HEADER_TOO_LARGE : Violation.BAD_TRANSPORT);
             return;
         }
-        serve(ctx, request, new QueryStringDecoder(request.uri()).path());
+        final String path;
+        try
+        {
+            path = new QueryStringDecoder(request.uri()).path();
+        }
+        catch (final IllegalArgumentException badEscape)
+        {
+            // A malformed percent-escape in the path ("/%", "/%zz"): Go's server answers 400 too.
+            badRequest(ctx, request, badEscape, Violation.BAD_TRANSPORT);
+            return;
+        }
+        serve(ctx, request, path);
+    }
+
+    private void badRequest(final ChannelHandlerContext ctx, final FullHttpRequest request, final Throwable cause,
+        final Violation violation)
+    {
+        // Counted, and logged at debug only: scanners send malformed requests all day.
+        metrics.violation(violation);
+        LOG.debug("bad HTTP request from {}: {} ({})", ctx.channel().remoteAddress(), cause.toString(),
+            violation.label());
+        request.headers().set("Connection", "close");
+        HttpResponses.send(ctx, request, Violation.HTTP_HEADER_TOO_LARGE == violation ?
+            HttpResponses.error(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "request header too large") :
+            HttpResponses.error(HttpResponseStatus.BAD_REQUEST, "bad request"));
     }
 
     /**
@@ -68,8 +88,9 @@ abstract class HttpEndpointHandler extends SimpleChannelInboundHandler<FullHttpR
     @Override
     public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
     {
-        if (cause instanceof IOException)
+        if (cause instanceof IOException || cause instanceof PrematureChannelClosureException)
         {
+            // The connection broke, or the client went away (or timed out) in the middle of a request body.
             LOG.debug("HTTP connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
         }
         else

@@ -20,6 +20,8 @@ public final class PlainHttpPortHandler extends HttpEndpointHandler
     /** Where ACME CAs look for http-01 answers (RFC 8555 §8.3). */
     public static final String ACME_CHALLENGE_PREFIX = "/.well-known/acme-challenge/";
 
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
     private final Function<String, Optional<String>> acmeHttp01;
 
     /**
@@ -57,7 +59,35 @@ public final class PlainHttpPortHandler extends HttpEndpointHandler
         final String host = request.headers().get(HttpHeaderNames.HOST, "");
         final FullHttpResponse response = HttpResponses.response(HttpResponseStatus.FOUND, HttpResponses.TEXT_HTML,
             "");
-        response.headers().set(HttpHeaderNames.LOCATION, "https://" + host + request.uri());
+        response.headers().set(HttpHeaderNames.LOCATION, "https://" + printable(host) + printable(request.uri()));
         HttpResponses.send(ctx, request, response);
+    }
+
+    /**
+     * The client's Host and request target are copied into Location; a control character or a byte over 0x7E in
+     * either would make the header invalid (Netty refuses to build it), so those are percent-encoded.
+     */
+    private static String printable(final String text)
+    {
+        StringBuilder escaped = null;
+        for (int i = 0; i < text.length(); i++)
+        {
+            final char c = text.charAt(i);
+            if (c > 0x20 && c < 0x7F)
+            {
+                if (null != escaped)
+                {
+                    escaped.append(c);
+                }
+                continue;
+            }
+            if (null == escaped)
+            {
+                escaped = new StringBuilder(text.length() + 16).append(text, 0, i);
+            }
+            // Netty decodes header and request-line bytes one char each, so every char here is one byte.
+            escaped.append('%').append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
+        }
+        return null == escaped ? text : escaped.toString();
     }
 }
