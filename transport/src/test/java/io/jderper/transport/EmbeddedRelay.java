@@ -12,11 +12,8 @@ import io.jderper.core.router.Router;
 import io.jderper.transport.derp.DerpUpgrade;
 import io.jderper.transport.derp.RelayLoops;
 import io.jderper.transport.io.InputLimits;
-import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import java.io.ByteArrayOutputStream;
@@ -236,61 +233,5 @@ public final class EmbeddedRelay
             bytes[i] = (byte)(first + i);
         }
         return bytes;
-    }
-
-    /**
-     * Remembers every buffer it hands out, so that buffers still held after the connection closed can be found.
-     */
-    private static final class TrackingAllocator extends AbstractByteBufAllocator
-    {
-        /** Netty's leak detector off: this allocator finds leaks itself, and at once, not at a later GC. */
-        private final UnpooledByteBufAllocator delegate = new UnpooledByteBufAllocator(true, true, false);
-        private final List<ByteBuf> allocated = new ArrayList<>();
-
-        TrackingAllocator()
-        {
-            super(true);
-        }
-
-        @Override
-        protected ByteBuf newHeapBuffer(final int initialCapacity, final int maxCapacity)
-        {
-            return track(delegate.heapBuffer(initialCapacity, maxCapacity));
-        }
-
-        @Override
-        protected ByteBuf newDirectBuffer(final int initialCapacity, final int maxCapacity)
-        {
-            return track(delegate.directBuffer(initialCapacity, maxCapacity));
-        }
-
-        private ByteBuf track(final ByteBuf buffer)
-        {
-            allocated.add(buffer);
-            return buffer;
-        }
-
-        @Override
-        public CompositeByteBuf compositeHeapBuffer(final int maxNumComponents)
-        {
-            return new CompositeByteBuf(this, false, maxNumComponents);
-        }
-
-        @Override
-        public CompositeByteBuf compositeDirectBuffer(final int maxNumComponents)
-        {
-            return new CompositeByteBuf(this, true, maxNumComponents);
-        }
-
-        @Override
-        public boolean isDirectBufferPooled()
-        {
-            return false;
-        }
-
-        long outstanding()
-        {
-            return allocated.stream().filter(buffer -> buffer.refCnt() > 0).count();
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.jderper.transport.client;
 
+import io.jderper.transport.TrackingAllocator;
 import io.jderper.core.crypto.NaclBox;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
