@@ -415,8 +415,14 @@ func (s *server) waitPort(port int, deadline time.Time) error {
 		}
 		c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
 		if err == nil {
+			// Free ports come from the ephemeral range: with nothing listening yet, a dial whose source port
+			// happens to be the target port connects to itself (TCP simultaneous open), which proves nothing.
+			self := c.LocalAddr().String() == c.RemoteAddr().String()
 			c.Close()
-			return nil
+			if !self {
+				return nil
+			}
+			err = fmt.Errorf("dial of %s connected to itself", addr)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("server did not accept connections on %s within %v: %v", addr, startupTimeout, err)
