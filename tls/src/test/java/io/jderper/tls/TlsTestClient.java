@@ -78,12 +78,8 @@ final class TlsTestClient
 
     static Handshake handshake(final int port, final Options options) throws IOException, GeneralSecurityException
     {
-        final SSLContext context = SSLContext.getInstance("TLS", "SunJSSE");
-        context.init(null, new TrustManager[] {new TrustEverything()}, null);
-        try (SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket())
+        try (SSLSocket socket = connect(port))
         {
-            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
-            socket.setSoTimeout(TIMEOUT_MS);
             final SSLParameters parameters = socket.getSSLParameters();
             parameters.setProtocols(options.protocols().toArray(String[]::new));
             parameters.setServerNames(null == options.serverName() ?
@@ -102,6 +98,27 @@ final class TlsTestClient
     }
 
     /**
+     * @return a JDK TLS socket that trusts any server, connected to the loopback port, handshake not yet started.
+     */
+    private static SSLSocket connect(final int port) throws IOException, GeneralSecurityException
+    {
+        final SSLContext context = SSLContext.getInstance("TLS", "SunJSSE");
+        context.init(null, new TrustManager[] {new TrustEverything()}, null);
+        final SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket();
+        try
+        {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+            socket.setSoTimeout(TIMEOUT_MS);
+            return socket;
+        }
+        catch (final IOException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+    }
+
+    /**
      * Completes a TLS 1.2 handshake, then asks for a second full handshake on the same connection: client-initiated
      * renegotiation, which lets a client make the server do a private-key operation per request at no cost of its
      * own (CVE-2011-1473). The first session is invalidated so the second handshake cannot be a resumption.
@@ -111,12 +128,8 @@ final class TlsTestClient
     static boolean renegotiates(final int port, final String serverName)
         throws IOException, GeneralSecurityException, InterruptedException
     {
-        final SSLContext context = SSLContext.getInstance("TLS", "SunJSSE");
-        context.init(null, new TrustManager[] {new TrustEverything()}, null);
-        try (SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket())
+        try (SSLSocket socket = connect(port))
         {
-            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
-            socket.setSoTimeout(TIMEOUT_MS);
             final SSLParameters parameters = socket.getSSLParameters();
             parameters.setProtocols(new String[] {"TLSv1.2"});
             parameters.setServerNames(List.of(new SNIHostName(serverName)));
