@@ -87,6 +87,10 @@ record CheckTarget(String label, URI url, Optional<String> certName, String stun
         {
             throw new IOException(file + ": neither a JSON nor a YAML DERP map: " + ex.getMessage(), ex);
         }
+        if (null == root || !root.isObject())
+        {
+            throw new IOException(file + ": not a DERP map (want an object with \"Regions\")");
+        }
         final JsonNode regions = field(root, "regions");
         if (null == regions || !regions.isObject() || regions.isEmpty())
         {
@@ -120,8 +124,27 @@ record CheckTarget(String label, URI url, Optional<String> certName, String stun
             new IOException(file + ": node " + name + " of region " + regionId + " has no HostName"));
         final int derpPort = number(node, "derpport", 0);
         final int mapStunPort = number(node, "stunport", 0);
-        final URI url = URI.create("https://" + (hostName.contains(":") ? "[" + hostName + "]" : hostName) +
-            (0 == derpPort || 443 == derpPort ? "" : ":" + derpPort) + "/derp");
+        if (derpPort < 0 || derpPort > 65535 || mapStunPort > 65535)
+        {
+            throw new IOException(file + ": node " + name + " of region " + regionId + " has a port out of range " +
+                "(DERPPort " + derpPort + ", STUNPort " + mapStunPort + ")");
+        }
+        final URI url;
+        try
+        {
+            url = new URI("https://" + (hostName.contains(":") ? "[" + hostName + "]" : hostName) +
+                (0 == derpPort || 443 == derpPort ? "" : ":" + derpPort) + "/derp");
+        }
+        catch (final URISyntaxException ex)
+        {
+            throw new IOException(file + ": node " + name + " of region " + regionId + " has a HostName that is " +
+                "not a host: " + ex.getMessage(), ex);
+        }
+        if (null == url.getHost())
+        {
+            throw new IOException(file + ": node " + name + " of region " + regionId + " has a HostName that is " +
+                "not a host: \"" + hostName + "\"");
+        }
         final Optional<String> stunTestIp = text(node, "stuntestip");
         final Optional<String> ipv4 = text(node, "ipv4").filter(ip -> !ip.equals("none"));
         final String stunHost = stunTestIp.or(() -> ipv4).orElse(hostName);
