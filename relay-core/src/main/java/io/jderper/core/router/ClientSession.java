@@ -54,7 +54,11 @@ public final class ClientSession<P>
     private static final long HOME_MOVE_GRACE_NS = 5_000_000_000L;
     private static final double PEER_GONE_NOT_HERE_PER_NS = 1e-9;
     private static final double PEER_GONE_NOT_HERE_BURST = 3;
-    private static final int SENT_TO_PRUNE_THRESHOLD = 4096;
+    /**
+     * Destinations remembered before the closed ones are first pruned; the next prune comes at twice what stayed.
+     * Small, because each closed destination kept holds its whole connection (channel, pipeline, TLS engine).
+     */
+    private static final int SENT_TO_PRUNE_THRESHOLD = 64;
     /** Remote senders remembered per session, for PeerGone when they leave the region; beyond this, forgotten. */
     static final int MAX_REMOTE_SENDERS = 65_536;
 
@@ -237,6 +241,11 @@ public final class ClientSession<P>
     byte presentFlags()
     {
         return PeerPresentFlags.of(meshPrivileged, prober, notIdeal);
+    }
+
+    int sentToCountForTest()
+    {
+        return null == sentTo ? 0 : sentTo.size();
     }
 
     Long2ObjectHashMap<ClientSession<P>> sentTo()

@@ -472,6 +472,10 @@ public final class Router<P>
                         connections.departedSentTo = new Long2ObjectHashMap<>();
                     }
                     connections.departedSentTo.putAll(sent);
+                    // A key whose connections keep overlapping (a client reconnecting before its old connection
+                    // is seen to close) never empties this: without the prune it would hold every closed
+                    // destination, each with its whole connection, for as long as the key stays.
+                    connections.departedSentTo.values().removeIf(ClientSession::isClosed);
                 }
             }
         }
@@ -603,6 +607,18 @@ public final class Router<P>
             System.arraycopy(raw, 0, out, 0, 16);
         }
         return out;
+    }
+
+    /**
+     * @return the destinations remembered for the departed duplicates of {@code key}, closed or not; 0 when none.
+     */
+    int departedDestinationCountForTest(final NodePublicKey key)
+    {
+        synchronized (lock)
+        {
+            final KeyConnections<P> connections = byKey.get(key);
+            return null == connections || null == connections.departedSentTo ? 0 : connections.departedSentTo.size();
+        }
     }
 
     /**

@@ -236,6 +236,53 @@ class RouterTest
     }
 
     @Test
+    void shouldForgetTheClosedDestinationsOfDepartedDuplicatesWhileTheKeyStays()
+    {
+        final NodePrivateKey key = NodePrivateKey.generate(harness.random);
+        final RelayHarness.Client stayingReceiver = loop.connect();
+        RelayHarness.Client current = loop.connect(key);
+        current.send(stayingReceiver, data(10, 0));
+        // A client that reconnects before its old connection is seen to close: the key never leaves.
+        for (int i = 1; i <= 100; i++)
+        {
+            final RelayHarness.Client next = loop.connect(key);
+            final RelayHarness.Client receiver = loop.connect();
+            current.send(receiver, data(10, i));
+            loop.relay.flushDirty();
+            receiver.session.onClosed();
+            current.session.onClosed();
+            harness.runAllTasks();
+            current = next;
+        }
+
+        assertThat(harness.router.departedDestinationCountForTest(key.publicKey()))
+            .as("only the destination still connected is remembered").isEqualTo(1);
+
+        current.session.onClosed();
+        harness.runAllTasks();
+
+        assertThat(peerGones(stayingReceiver)).as("still told when the key leaves")
+            .singleElement().isEqualTo(peerGone(key.publicKey().toBytes(), 0x00));
+    }
+
+    @Test
+    void shouldForgetClosedDestinationsOfALongLivedSender()
+    {
+        final RelayHarness.Client sender = loop.connect();
+        for (int i = 0; i < 1000; i++)
+        {
+            final RelayHarness.Client receiver = loop.connect();
+            sender.send(receiver, data(10, i));
+            loop.relay.flushDirty();
+            receiver.session.onClosed();
+            harness.runAllTasks();
+        }
+
+        assertThat(sender.session.sentToCountForTest()).as("closed destinations pruned as new ones come")
+            .isLessThanOrEqualTo(64);
+    }
+
+    @Test
     void shouldNotSendPeerGoneToAReceiverThatHasItselfClosed()
     {
         final RelayHarness.Client a = loop.connect();
