@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
@@ -69,6 +70,10 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     private long reads;
     private long readsAtStallCheck;
     private boolean stallCheckPending;
+    /** The pending stall check or throttle resumption: cancelled on close, so the loop's timer queue stops holding
+     * the closed connection (its channel, pipeline and TLS engine) for up to the frame-read timeout. */
+    private ScheduledFuture<?> stallCheck;
+    private ScheduledFuture<?> throttleEnd;
 
     /**
      * @param loops       the relay loops.
@@ -153,11 +158,12 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
         // One timer per connection at most, and only while a frame is unfinished across reads: nothing per packet.
         stallCheckPending = true;
         readsAtStallCheck = reads;
-        ctx.executor().schedule(checkFrameStall, frameReadTimeoutMs, TimeUnit.MILLISECONDS);
+        stallCheck = ctx.executor().schedule(checkFrameStall, frameReadTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
     private void checkFrameStall()
     {
+        stallCheck = null;
         stallCheckPending = false;
         if (closed || !midFrame())
         {
@@ -351,11 +357,12 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     {
         throttled = true;
         ctx.channel().config().setAutoRead(false);
-        ctx.executor().schedule(resumeAfterThrottle, waitNs, TimeUnit.NANOSECONDS);
+        throttleEnd = ctx.executor().schedule(resumeAfterThrottle, waitNs, TimeUnit.NANOSECONDS);
     }
 
     private void resumeAfterThrottle()
     {
+        throttleEnd = null;
         if (closed)
         {
             return;
@@ -456,6 +463,7 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
         final boolean midFrame = midFrame();
         closed = true;
         releaseBuffers();
+        cancelTimers();
         if (midFrame)
         {
             metrics.violation(Violation.TRUNCATED_FRAME);
@@ -469,6 +477,21 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     public void handlerRemoved(final ChannelHandlerContext ctx)
     {
         releaseBuffers();
+        cancelTimers();
+    }
+
+    private void cancelTimers()
+    {
+        if (null != stallCheck)
+        {
+            stallCheck.cancel(false);
+            stallCheck = null;
+        }
+        if (null != throttleEnd)
+        {
+            throttleEnd.cancel(false);
+            throttleEnd = null;
+        }
     }
 
     @Override
