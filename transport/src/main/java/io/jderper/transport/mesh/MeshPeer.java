@@ -131,7 +131,7 @@ public final class MeshPeer implements PacketForwarder<ByteBuf>, DerpClientListe
         if (connected.serverPublicKey().equals(serverKey.publicKey()))
         {
             // Every node may be given the whole list, itself included (spec §4.7).
-            LOG.info("mesh({}): detected self-connect; ignoring host", address.name());
+            LOG.info("mesh({}): detected self-connect; ignoring host", address.label());
             selfConnect = true;
             synchronized (this)
             {
@@ -152,7 +152,7 @@ public final class MeshPeer implements PacketForwarder<ByteBuf>, DerpClientListe
         unwritableSinceNs = 0;
         ready = connected;
         connected.watchConns();
-        LOG.info("mesh({}): connected to {}, watching its connections", address.name(),
+        LOG.info("mesh({}): connected to {}, watching its connections", address.label(),
             connected.serverPublicKey().toShortString());
         scheduleDrain();
     }
@@ -231,12 +231,12 @@ public final class MeshPeer implements PacketForwarder<ByteBuf>, DerpClientListe
         releaseQueued();
         if (!forget.isEmpty())
         {
-            LOG.info("mesh({}): connection lost; clearing {} forwarding mappings", address.name(), forget.size());
+            LOG.info("mesh({}): connection lost; clearing {} forwarding mappings", address.label(), forget.size());
         }
         unregister(forget);
         // Jitter, so that the nodes of a region restarted together do not dial each other in lockstep.
         final long jitteredMs = delayMs + ThreadLocalRandom.current().nextLong(delayMs / 4 + 1);
-        LOG.warn("mesh({}): {}; retrying in {} ms", address.name(), null == cause ? "closed" : cause.getMessage(),
+        LOG.warn("mesh({}): {}; retrying in {} ms", address.label(), null == cause ? "closed" : cause.getMessage(),
             jitteredMs);
         from.eventLoop().schedule(this::dial, jitteredMs, TimeUnit.MILLISECONDS);
     }
@@ -316,7 +316,7 @@ public final class MeshPeer implements PacketForwarder<ByteBuf>, DerpClientListe
         {
             if (unwritableSinceNs == since && ready == connected)
             {
-                LOG.warn("mesh({}): writes stalled for {} ms; closing the connection", address.name(),
+                LOG.warn("mesh({}): writes stalled for {} ms; closing the connection", address.label(),
                     WRITE_TIMEOUT_MS);
                 connected.close();
             }
@@ -360,7 +360,7 @@ public final class MeshPeer implements PacketForwarder<ByteBuf>, DerpClientListe
     @Override
     public String describe()
     {
-        return "mesh(" + address.name() + ")";
+        return "mesh(" + address.label() + ")";
     }
 
     @Override

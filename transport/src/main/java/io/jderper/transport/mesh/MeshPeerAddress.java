@@ -91,4 +91,13 @@ public record MeshPeerAddress(String name, String dialHost)
         final String host = dialHost.indexOf(':') >= 0 ? "[" + dialHost + "]" : dialHost;
         return host + ":" + (-1 == port ? 443 : port);
     }
+
+    /**
+     * @return the peer in logs: the name, and where it is dialled when that differs, because several peers may share
+     *     one public name and be told apart only by their dial hosts (a Kubernetes StatefulSet, say).
+     */
+    public String label()
+    {
+        return null == dialHost ? name : name + " via " + dialTarget();
+    }
 }

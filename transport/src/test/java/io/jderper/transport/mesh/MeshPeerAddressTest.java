@@ -25,6 +25,17 @@ class MeshPeerAddressTest
     }
 
     @Test
+    void shouldTellPeersSharingOnePublicNameApartInLogs()
+    {
+        final MeshPeerAddress first = MeshPeerAddress.parse("derp.example.com/jderper-0.jderper.derp.svc");
+        final MeshPeerAddress second = MeshPeerAddress.parse("derp.example.com/jderper-1.jderper.derp.svc");
+
+        assertThat(first.label()).isEqualTo("derp.example.com via jderper-0.jderper.derp.svc:443");
+        assertThat(first.label()).isNotEqualTo(second.label());
+        assertThat(MeshPeerAddress.parse("derp1.example.com").label()).isEqualTo("derp1.example.com");
+    }
+
+    @Test
     void shouldRefuseMalformedEntriesNamingThem()
     {
         assertThatThrownBy(() -> MeshPeerAddress.parse("a/b/c")).hasMessageContaining("too many components")
