@@ -5,6 +5,8 @@ import io.jderper.core.admission.AdmissionRequest;
 import io.jderper.core.admission.DenialReason;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePublicKey;
+import io.jderper.core.log.ConnectionLogs;
+import io.jderper.core.log.LogBudget;
 import io.jderper.core.protocol.ControlFrames;
 import io.jderper.core.protocol.DiscoPacket;
 import io.jderper.core.protocol.FrameType;
@@ -310,7 +312,12 @@ public final class ClientSession<P>
                 decision.detail();
             metrics.violation(Violation.NOT_ADMITTED);
             metrics.countAdmissionDenied(reason);
-            LOG.info("closing {}: not admitted: {} ({})", describe(), reason.label(), detail);
+            final long skipped = ConnectionLogs.VIOLATIONS.take(Violation.NOT_ADMITTED);
+            if (skipped >= 0)
+            {
+                LOG.info("closing {}: not admitted: {} ({}){}", describe(), reason.label(), detail,
+                    LogBudget.skippedNote(skipped));
+            }
             close();
             return;
         }
@@ -932,8 +939,13 @@ public final class ClientSession<P>
                 if (nowNs - createdNs > loop.config().handshakeTimeoutMs() * 1_000_000L)
                 {
                     metrics.violation(Violation.HANDSHAKE_TIMEOUT);
-                    LOG.info("closing {}: handshake not done within {} ms ({})", describe(),
-                        loop.config().handshakeTimeoutMs(), Violation.HANDSHAKE_TIMEOUT.label());
+                    final long skipped = ConnectionLogs.VIOLATIONS.take(Violation.HANDSHAKE_TIMEOUT);
+                    if (skipped >= 0)
+                    {
+                        LOG.info("closing {}: handshake not done within {} ms ({}){}", describe(),
+                            loop.config().handshakeTimeoutMs(), Violation.HANDSHAKE_TIMEOUT.label(),
+                            LogBudget.skippedNote(skipped));
+                    }
                     close();
                 }
             }
@@ -944,7 +956,12 @@ public final class ClientSession<P>
                 if (NONE != unwritableSinceNs && writeTimeoutNs > 0 && nowNs - unwritableSinceNs > writeTimeoutNs)
                 {
                     metrics.writeTimeouts.increment();
-                    LOG.info("closing {}: writes stalled for over {} ms", describe(), writeTimeoutNs / 1_000_000L);
+                    final long skipped = ConnectionLogs.WRITE_STALLS.take();
+                    if (skipped >= 0)
+                    {
+                        LOG.info("closing {}: writes stalled for over {} ms{}", describe(), writeTimeoutNs / 1_000_000L,
+                            LogBudget.skippedNote(skipped));
+                    }
                     close();
                     return;
                 }

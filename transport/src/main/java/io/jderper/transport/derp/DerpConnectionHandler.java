@@ -1,5 +1,7 @@
 package io.jderper.transport.derp;
 
+import io.jderper.core.log.ConnectionLogs;
+import io.jderper.core.log.LogBudget;
 import io.jderper.core.protocol.FrameHeader;
 import io.jderper.core.protocol.FrameRules;
 import io.jderper.core.protocol.FrameType;
@@ -433,7 +435,12 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     private void onViolation(final Violation violation, final String message)
     {
         metrics.violation(violation);
-        LOG.info("closing {}: {} ({})", session.describe(), message, violation.label());
+        final long skipped = ConnectionLogs.VIOLATIONS.take(violation);
+        if (skipped >= 0)
+        {
+            LOG.info("closing {}: {} ({}){}", session.describe(), message, violation.label(),
+                LogBudget.skippedNote(skipped));
+        }
         close();
     }
 

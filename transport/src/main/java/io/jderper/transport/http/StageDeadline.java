@@ -1,8 +1,9 @@
 package io.jderper.transport.http;
 
+import io.jderper.core.log.ConnectionLogs;
+import io.jderper.core.log.LogBudget;
 import io.jderper.core.protocol.Violation;
 import io.jderper.core.router.RelayMetrics;
-import io.jderper.transport.io.LogBudget;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -20,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 abstract class StageDeadline extends ChannelInboundHandlerAdapter
 {
     private static final Logger LOG = LoggerFactory.getLogger(StageDeadline.class);
-    private static final LogBudget LOG_BUDGET = new LogBudget(20, 10, TimeUnit.SECONDS);
 
     private final long timeoutMs;
     private final RelayMetrics metrics;
@@ -100,7 +100,7 @@ abstract class StageDeadline extends ChannelInboundHandlerAdapter
             return;
         }
         metrics.violation(violation);
-        final long skipped = LOG_BUDGET.take();
+        final long skipped = ConnectionLogs.VIOLATIONS.take(violation);
         if (skipped >= 0)
         {
             LOG.info("closing connection from {}: {} not finished within {} ms ({}){}", ctx.channel().remoteAddress(),

@@ -1,4 +1,4 @@
-package io.jderper.transport.io;
+package io.jderper.core.log;
 
 import org.junit.jupiter.api.Test;
 
@@ -38,5 +38,18 @@ class LogBudgetTest
             result = tight.take();
         }
         assertThat(result).as("the skipped lines, reported once the period turned").isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    void shouldKeepEachCategorysLinesApart()
+    {
+        final CategoryLogBudget<TimeUnit> budget = new CategoryLogBudget<>(TimeUnit.class, 2, 1, TimeUnit.DAYS);
+        assertThat(budget.take(TimeUnit.SECONDS)).isZero();
+        assertThat(budget.take(TimeUnit.SECONDS)).isZero();
+        assertThat(budget.take(TimeUnit.SECONDS)).as("the flooded category's budget is spent").isEqualTo(-1);
+
+        assertThat(budget.take(TimeUnit.MINUTES)).as("another category still logs").isZero();
+        assertThat(budget.take(TimeUnit.MINUTES)).isZero();
+        assertThat(budget.take(TimeUnit.MINUTES)).isEqualTo(-1);
     }
 }

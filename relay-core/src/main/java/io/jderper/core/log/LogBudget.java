@@ -1,4 +1,4 @@
-package io.jderper.transport.io;
+package io.jderper.core.log;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
