@@ -113,6 +113,8 @@ public record DerperOptions(
             "(default 2097152)"),
         Map.entry("max-total-queue-bytes", "most packet bytes queued for all clients together, new packets dropped " +
             "past it (0, the default: half the JVM's direct memory limit)"),
+        Map.entry(ConfigFileSettings.FLAG, "a YAML or JSON file of settings keyed by flag name (hostname: " +
+            "derp.example.com); flags and DERP_* environment variables override it"),
         Map.entry("verify-client-url-cache-ttl", "how long -verify-client-url answers are remembered (default 60s, " +
             "refusals at most 10s; 0 asks every time)"));
 
@@ -128,13 +130,75 @@ public record DerperOptions(
         "secrets-cache-dir");
 
     /**
+     * Reads the command line only, as derper does.
+     *
      * @param args the command line.
      * @return the options.
      * @throws GoFlags.FlagException if the command line is malformed or asks for something not supported.
      */
     public static DerperOptions parse(final String[] args)
     {
+        return resolve(args, Map.of()).options();
+    }
+
+    /**
+     * Reads every configuration source: the command line, then the environment ({@link EnvironmentSettings}), then
+     * the {@code -config-file} ({@link ConfigFileSettings}), then the defaults.
+     *
+     * @param args        the command line.
+     * @param environment the process environment.
+     * @return the options, and each flag's effective value with where it came from.
+     * @throws GoFlags.FlagException if a source is malformed, sets something unsupported or contradicts itself; the
+     *                               message names the variable or file a bad value came from.
+     */
+    public static Resolved resolve(final String[] args, final Map<String, String> environment)
+    {
         final GoFlags flags = declare(new GoFlags()).parse(args);
+        final EnvironmentSettings fromEnvironment = new EnvironmentSettings(environment);
+        final List<SettingSource> sources = new ArrayList<>(List.of(fromEnvironment));
+        // The file's own name comes from the sources above it.
+        final Optional<SettingSource.Setting> configFile = flags.isSet(ConfigFileSettings.FLAG) ?
+            Optional.of(new SettingSource.Setting(flags.string(ConfigFileSettings.FLAG, ""), GoFlags.FROM_FLAG)) :
+            fromEnvironment.lookup(ConfigFileSettings.FLAG);
+        configFile.filter(file -> !file.value().isEmpty())
+            .ifPresent(file -> sources.add(ConfigFileSettings.load(Path.of(file.value()), flags)));
+        flags.fallBackTo(sources);
+        final DerperOptions options = flags.explain(() -> parse(flags));
+        final List<String> warnings = new ArrayList<>(options.warnings());
+        final List<String> unknown = fromEnvironment.unknown(flags.declared());
+        if (!unknown.isEmpty())
+        {
+            warnings.add("environment variables that name no flag, ignored: " + String.join(", ", unknown) +
+                " (a flag's variable is DERP_ and its name in capitals, dashes as underscores: DERP_STUN_PORT)");
+        }
+        final List<EffectiveSetting> settings = new ArrayList<>();
+        for (final String name : flags.declared())
+        {
+            flags.effective(name).ifPresent(value -> settings.add(new EffectiveSetting(name, value,
+                flags.origin(name))));
+        }
+        return new Resolved(options.withWarnings(warnings), List.copyOf(settings));
+    }
+
+    /**
+     * The options and where each of their values came from.
+     *
+     * @param options  the options.
+     * @param settings every flag that is set or has a default, in declaration order.
+     */
+    public record Resolved(DerperOptions options, List<EffectiveSetting> settings)
+    {
+    }
+
+    private DerperOptions withWarnings(final List<String> more)
+    {
+        return new DerperOptions(listen, httpPort, configPath, certMode, certDir, hostname, dev, version, runStun,
+            stunPort, stunAnyClient, runDerp, regionId, regionCode, regionName, publicIpv4, publicIpv6, derpMapJson,
+            acme, tcpWriteTimeout, tlsProvider, meshPskFile, meshWith, admission, limits, List.copyOf(more));
+    }
+
+    private static DerperOptions parse(final GoFlags flags)
+    {
         if (!flags.positional().isEmpty())
         {
             throw new GoFlags.FlagException("unexpected arguments after the flags: " + flags.positional());
@@ -224,8 +288,9 @@ public record DerperOptions(
         {
             warnings.add("-derp=false and -stun=false: only the probe and home page endpoints are served");
         }
+        final String listen = flags.string("a", ":443");
         return new DerperOptions(
-            dev ? ":3340" : flags.string("a", ":443"),
+            dev ? ":3340" : listen,
             httpPort,
             flags.string("c", ""),
             certMode,
@@ -258,8 +323,8 @@ public record DerperOptions(
     private static Limits limits(final GoFlags flags)
     {
         final String rateConfig = flags.string("rate-config", "");
-        final long rate = nonNegativeLong(flags, "per-client-rate-limit");
-        final long burst = nonNegativeLong(flags, "per-client-rate-burst");
+        final long rate = nonNegativeLong(flags, "per-client-rate-limit", 0);
+        final long burst = nonNegativeLong(flags, "per-client-rate-burst", 0);
         if (!rateConfig.isEmpty() && (flags.isSet("per-client-rate-limit") || flags.isSet("per-client-rate-burst")))
         {
             throw new GoFlags.FlagException("-rate-config and -per-client-rate-limit/-per-client-rate-burst both set " +
@@ -301,9 +366,9 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-handshake-timeout, -http-read-timeout, -http-max-header-bytes, " +
                 "-frame-read-timeout: " + ex.getMessage());
         }
-        final long clientQueueBytes = flags.isSet("max-client-queue-bytes") ?
-            nonNegativeLong(flags, "max-client-queue-bytes") : QueueLimits.DEFAULT_PER_CLIENT_BYTES;
-        final long totalQueueBytes = nonNegativeLong(flags, "max-total-queue-bytes");
+        final long clientQueueBytes = nonNegativeLong(flags, "max-client-queue-bytes",
+            QueueLimits.DEFAULT_PER_CLIENT_BYTES);
+        final long totalQueueBytes = nonNegativeLong(flags, "max-total-queue-bytes", 0);
         if (clientQueueBytes < ProtocolLimits.MAX_PACKET_SIZE)
         {
             throw new GoFlags.FlagException("-max-client-queue-bytes must hold one largest packet (" +
@@ -318,9 +383,9 @@ public record DerperOptions(
             userTimeout, inputs, clientQueueBytes, totalQueueBytes);
     }
 
-    private static long nonNegativeLong(final GoFlags flags, final String name)
+    private static long nonNegativeLong(final GoFlags flags, final String name, final long fallback)
     {
-        final String text = flags.string(name, "0");
+        final String text = flags.string(name, String.valueOf(fallback));
         try
         {
             final long value = Long.parseLong(text);
@@ -421,7 +486,9 @@ public record DerperOptions(
      */
     public static String usage()
     {
-        final StringBuilder text = new StringBuilder("Usage of jderper (derper-compatible flags):\n");
+        final StringBuilder text = new StringBuilder("Usage of jderper (derper-compatible flags):\n" +
+            "Each flag can also be set by the environment variable DERP_<NAME> (-stun-port: DERP_STUN_PORT) or a key " +
+            "in the -config-file; a flag wins over the environment, the environment over the file.\n");
         for (final String name : declare(new GoFlags()).declared())
         {
             text.append("  -").append(name);
@@ -436,6 +503,11 @@ public record DerperOptions(
             else if (JDERPER_ONLY.containsKey(name))
             {
                 text.append("\t(jderper only) ").append(JDERPER_ONLY.get(name));
+            }
+            final List<String> variables = EnvironmentSettings.variables(name);
+            if (variables.size() > 1)
+            {
+                text.append("\t(env ").append(String.join(", ", variables)).append(')');
             }
             text.append('\n');
         }
@@ -460,6 +532,12 @@ public record DerperOptions(
             "verify-client-url-fail-open", "ace", "stun-any-client", "derp-map-json"))
         {
             flags.declare(name, GoFlags.Kind.BOOLEAN);
+        }
+        flags.declare(ConfigFileSettings.FLAG, GoFlags.Kind.VALUE);
+        // Comma-separated lists, which a config file may also give as lists.
+        for (final String name : List.of("mesh-with", "bootstrap-dns-names", "unpublished-bootstrap-dns-names"))
+        {
+            flags.declare(name, GoFlags.Kind.LIST);
         }
         return flags;
     }

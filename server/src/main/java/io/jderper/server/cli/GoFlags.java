@@ -6,7 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -14,13 +16,24 @@ import java.util.regex.Pattern;
  * A command-line parser with the syntax of Go's {@code flag} package, so derper's command lines work unchanged:
  * {@code -x} or {@code --x}; {@code -x=value} or {@code -x value}; booleans as {@code -x} or {@code -x=false}
  * (never {@code -x false}); parsing stops at {@code --} or the first argument that is not a flag.
+ * <p>
+ * A flag not on the command line may take its value from {@link SettingSource}s ({@link #fallBackTo}), and every
+ * value remembers where it came from ({@link #origin}), so that errors and the configuration summary can say so.
  */
 public final class GoFlags
 {
+    /** The origin of a value given on the command line. */
+    public static final String FROM_FLAG = "flag";
+    /** The origin of a value no source gave. */
+    public static final String FROM_DEFAULT = "default";
+
     private static final Pattern DURATION_PART = Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h)");
 
     private final Map<String, Kind> declared = new LinkedHashMap<>();
     private final Map<String, String> values = new LinkedHashMap<>();
+    private final Map<String, String> origins = new LinkedHashMap<>();
+    /** The fallback each accessor was asked with, for flags no source set: what the summary shows as the default. */
+    private final Map<String, String> defaults = new LinkedHashMap<>();
     private final List<String> positional = new ArrayList<>();
 
     /** Whether a flag takes a value or is a switch. */
@@ -29,7 +42,9 @@ public final class GoFlags
         /** {@code -x} or {@code -x=bool}. */
         BOOLEAN,
         /** {@code -x value} or {@code -x=value}. */
-        VALUE
+        VALUE,
+        /** A comma-separated list: a value on the command line, and a list or a string in a config file. */
+        LIST
     }
 
     /**
@@ -100,6 +115,7 @@ public final class GoFlags
                 }
                 values.put(body, value);
             }
+            origins.put(body, FROM_FLAG);
             i++;
         }
         for (; i < args.length; i++)
@@ -110,7 +126,89 @@ public final class GoFlags
     }
 
     /**
-     * @return the names of the flags given on the command line.
+     * Takes the value of every declared flag not given on the command line from the first source that sets it.
+     *
+     * @param sources in order of precedence, highest first.
+     * @return this.
+     * @throws FlagException if a source sets a boolean flag to something that is not a boolean, or cannot decide.
+     */
+    public GoFlags fallBackTo(final List<SettingSource> sources)
+    {
+        for (final Map.Entry<String, Kind> flag : declared.entrySet())
+        {
+            final String name = flag.getKey();
+            if (values.containsKey(name))
+            {
+                continue;
+            }
+            for (final SettingSource source : sources)
+            {
+                final Optional<SettingSource.Setting> setting = source.lookup(name);
+                if (setting.isPresent())
+                {
+                    final String value = setting.get().value();
+                    origins.put(name, setting.get().origin());
+                    values.put(name, Kind.BOOLEAN == flag.getValue() ?
+                        String.valueOf(explain(() -> parseBool(name, value))) : value);
+                    break;
+                }
+            }
+        }
+        return this;
+    }
+
+    /**
+     * @param name a flag name.
+     * @return where its value came from: {@link #FROM_FLAG}, a source's origin such as {@code env DERP_HOSTNAME},
+     *     or {@link #FROM_DEFAULT}.
+     */
+    public String origin(final String name)
+    {
+        return origins.getOrDefault(name, FROM_DEFAULT);
+    }
+
+    /**
+     * @param name a flag name.
+     * @return its value as given, or else the default an accessor was asked for it with; empty if neither.
+     */
+    public Optional<String> effective(final String name)
+    {
+        return Optional.ofNullable(values.getOrDefault(name, defaults.get(name)));
+    }
+
+    /**
+     * Runs a step that reads flags and adds, to a {@link FlagException} it throws, where each flag the message names
+     * got its value when that was not the command line: {@code (-stun-port is from env DERP_STUN_PORT)}.
+     *
+     * @param step reads flags.
+     * @param <T>  its result.
+     * @return its result.
+     */
+    public <T> T explain(final Supplier<T> step)
+    {
+        try
+        {
+            return step.get();
+        }
+        catch (final FlagException ex)
+        {
+            final StringBuilder message = new StringBuilder(ex.getMessage());
+            for (final Map.Entry<String, String> origin : origins.entrySet())
+            {
+                final String note = "-" + origin.getKey() + " is from " + origin.getValue();
+                if (!FROM_FLAG.equals(origin.getValue()) && !message.toString().contains(note) &&
+                    Pattern.compile("(?<![\\w-])--?" + Pattern.quote(origin.getKey()) + "(?![\\w-])")
+                        .matcher(ex.getMessage()).find())
+                {
+                    message.append(" (").append(note).append(')');
+                }
+            }
+            throw new FlagException(message.toString());
+        }
+    }
+
+    /**
+     * @return the names of the flags set, on the command line or by a {@link SettingSource}.
      */
     public Set<String> given()
     {
@@ -119,7 +217,7 @@ public final class GoFlags
 
     /**
      * @param name a flag name.
-     * @return whether it was given.
+     * @return whether it was set, on the command line or by a {@link SettingSource}.
      */
     public boolean isSet(final String name)
     {
@@ -133,6 +231,7 @@ public final class GoFlags
      */
     public String string(final String name, final String fallback)
     {
+        defaults.putIfAbsent(name, fallback);
         return values.getOrDefault(name, fallback);
     }
 
@@ -143,6 +242,7 @@ public final class GoFlags
      */
     public boolean bool(final String name, final boolean fallback)
     {
+        defaults.putIfAbsent(name, String.valueOf(fallback));
         final String value = values.get(name);
         return null == value ? fallback : Boolean.parseBoolean(value);
     }
@@ -154,6 +254,7 @@ public final class GoFlags
      */
     public int integer(final String name, final int fallback)
     {
+        defaults.putIfAbsent(name, String.valueOf(fallback));
         final String value = values.get(name);
         if (null == value)
         {
@@ -176,6 +277,7 @@ public final class GoFlags
      */
     public Duration duration(final String name, final Duration fallback)
     {
+        defaults.putIfAbsent(name, formatDuration(fallback));
         final String value = values.get(name);
         if (null == value)
         {
@@ -319,11 +421,61 @@ public final class GoFlags
     }
 
     /**
+     * Formats a duration as Go's {@code time.Duration.String} does: {@code 10m0s}, {@code 1.5s}, {@code 500ms},
+     * {@code 0s}.
+     *
+     * @param duration a duration.
+     * @return its Go spelling.
+     */
+    public static String formatDuration(final Duration duration)
+    {
+        if (duration.isNegative())
+        {
+            return "-" + formatDuration(duration.negated());
+        }
+        final long nanos = duration.toNanos();
+        if (0 == nanos)
+        {
+            return "0s";
+        }
+        if (nanos < 1_000_000_000L)
+        {
+            return nanos % 1_000_000 == 0 ? nanos / 1_000_000 + "ms" :
+                nanos % 1_000 == 0 ? nanos / 1_000 + "µs" : nanos + "ns";
+        }
+        final StringBuilder text = new StringBuilder();
+        final long hours = duration.toHours();
+        if (hours > 0)
+        {
+            text.append(hours).append('h');
+        }
+        if (hours > 0 || duration.toMinutesPart() > 0)
+        {
+            text.append(duration.toMinutesPart()).append('m');
+        }
+        text.append(duration.toSecondsPart());
+        if (0 != duration.toNanosPart())
+        {
+            text.append('.').append(String.format(Locale.ROOT, "%09d", duration.toNanosPart()).replaceAll("0+$", ""));
+        }
+        return text.append('s').toString();
+    }
+
+    /**
      * @return the declared flag names, in declaration order.
      */
     public Set<String> declared()
     {
         return declared.keySet();
+    }
+
+    /**
+     * @param name a declared flag name.
+     * @return its kind, or null if it is not declared.
+     */
+    public Kind kind(final String name)
+    {
+        return declared.get(name);
     }
 
     /**
