@@ -10,12 +10,14 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * {@code jderper derpmap [-format all|node|json|yaml] <the server's flags>}: prints the DERP map that points at a server
- * started with the same flags, in the forms people paste (spec §7). In IP-only mode it creates the self-signed
- * certificate the server would create, so the pin it prints is the one the server will serve.
+ * started with the same flags, environment and {@code -config-file}, in the forms people paste (spec §7). In IP-only
+ * mode it creates the self-signed certificate the server would create, so the pin it prints is the one the server
+ * will serve.
  */
 final class DerpMapCommand
 {
@@ -27,12 +29,14 @@ final class DerpMapCommand
     }
 
     /**
-     * @param args the arguments after {@code derpmap}.
-     * @param out  where the map goes.
-     * @param err  where errors go.
+     * @param args        the arguments after {@code derpmap}.
+     * @param environment the environment the server would see ({@code DERP_*} variables set flags too).
+     * @param out         where the map goes.
+     * @param err         where errors go.
      * @return the exit status: 0, 1 when no map can be made, 2 for bad flags.
      */
-    static int run(final String[] args, final PrintStream out, final PrintStream err)
+    static int run(final String[] args, final Map<String, String> environment, final PrintStream out,
+        final PrintStream err)
     {
         String format = "all";
         final List<String> serverArgs = new ArrayList<>();
@@ -61,7 +65,7 @@ final class DerpMapCommand
         final DerperOptions options;
         try
         {
-            options = DerperOptions.parse(serverArgs.toArray(String[]::new));
+            options = DerperOptions.resolve(serverArgs.toArray(String[]::new), environment).options();
         }
         catch (final GoFlags.HelpRequested ex)
         {

@@ -37,7 +37,6 @@ import sun.misc.Signal;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -84,21 +83,25 @@ public final class Main
      */
     public static void main(final String[] args)
     {
-        if (args.length > 0 && ("derpmap".equals(args[0]) || "check".equals(args[0])))
+        if (args.length > 0 && List.of("derpmap", "check", "config").contains(args[0]))
         {
             final String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-            final int status = "check".equals(args[0]) ? CheckCommand.run(rest, System.out, System.err) :
-                DerpMapCommand.run(rest, System.out, System.err);
+            final int status = switch (args[0])
+            {
+                case "check" -> CheckCommand.run(rest, System.out, System.err);
+                case "config" -> ConfigCommand.run(rest, System.getenv(), System.out, System.err);
+                default -> DerpMapCommand.run(rest, System.getenv(), System.out, System.err);
+            };
             if (0 != status)
             {
                 System.exit(status);
             }
             return;
         }
-        final DerperOptions options;
+        final DerperOptions.Resolved resolved;
         try
         {
-            options = DerperOptions.parse(args);
+            resolved = DerperOptions.resolve(args, System.getenv());
         }
         catch (final GoFlags.HelpRequested ex)
         {
@@ -112,6 +115,7 @@ public final class Main
             System.exit(EXIT_USAGE);
             return;
         }
+        final DerperOptions options = resolved.options();
         if (options.version())
         {
             System.out.println(Version.get());
@@ -119,7 +123,7 @@ public final class Main
         }
         try
         {
-            run(options, System.out);
+            run(resolved, System.out);
             // Every thread the relay started has ended or is a daemon; exit explicitly all the same, with 0.
             System.exit(0);
         }
@@ -139,11 +143,9 @@ public final class Main
         }
     }
 
-    private static void run(final DerperOptions options, final PrintStream out) throws InterruptedException
+    private static void run(final DerperOptions.Resolved resolved, final PrintStream out) throws InterruptedException
     {
-        options.warnings().forEach(warning -> LOG.warn("{}", warning));
-        LOG.info("Netty buffer leak detection: {} (-D{}=simple|advanced|paranoid to change)",
-            LeakDetection.disableUnlessConfigured(), LeakDetection.LEVEL_PROPERTY);
+        final DerperOptions options = resolved.options();
         final InetSocketAddress listen;
         try
         {
@@ -153,6 +155,12 @@ public final class Main
         {
             throw new StartupException("-a: " + ex.getMessage());
         }
+        // Before anything can fail, so that a start that does shows what it was asked to do.
+        ConfigSummary.lines(resolved, listen, false).forEach(out::println);
+        out.flush();
+        options.warnings().forEach(warning -> LOG.warn("{}", warning));
+        LOG.info("Netty buffer leak detection: {} (-D{}=simple|advanced|paranoid to change)",
+            LeakDetection.disableUnlessConfigured(), LeakDetection.LEVEL_PROPERTY);
         // STUN first, as derper starts it, so a DERP map pointing here answers netcheck as soon as DERP does.
         final Optional<StunServer> stun = options.runStun() ?
             Optional.of(startStun(listen, options)) : Optional.empty();
@@ -296,10 +304,6 @@ public final class Main
         }
         final int stunPort = stun.map(running -> running.localAddress().getPort()).orElse(-1);
         derpMapEntry.set(pin -> DerpMapEntry.forServer(options, server.mainAddress().getPort(), stunPort, pin));
-        if (options.derpMapJson())
-        {
-            LOG.info("serving this server's DERP map at /derp-map.json (-derp-map-json)");
-        }
         printBanner(out, options, server, serverKey, tls, derpMapEntry.get().apply(pinOf(certificates)));
         stopRequested.await();
         LOG.info("shutting down: telling {} client(s) to reconnect (Restarting), draining for at most {} s",
@@ -599,12 +603,8 @@ public final class Main
     private static void printBanner(final PrintStream out, final DerperOptions options, final RelayServer server,
         final NodePrivateKey serverKey, final boolean tls, final DerpMapEntry entry)
     {
-        final InetSocketAddress bound = server.mainAddress();
-        final InetAddress address = bound.getAddress();
-        final String host = tls ? options.hostname() :
-            (address.isAnyLocalAddress() ? "localhost" : address.getHostAddress());
-        final String url = (tls ? "https://" : "http://") + hostPort(host, bound.getPort()) + "/derp";
-        out.println("jderper " + Version.get() + " relaying at " + url);
+        out.println("jderper " + Version.get() + " relaying at " + ConfigSummary.derpUrl(options,
+            server.mainAddress()));
         out.println("server public key: " + serverKey.publicKey());
         if (tls)
         {
@@ -613,11 +613,6 @@ public final class Main
         }
         out.println("stop with Ctrl-C or: kill " + ProcessHandle.current().pid());
         out.flush();
-    }
-
-    private static String hostPort(final String host, final int port)
-    {
-        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
     /**
