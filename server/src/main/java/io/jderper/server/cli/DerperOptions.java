@@ -163,21 +163,18 @@ public record DerperOptions(
         configFile.filter(file -> !file.value().isEmpty())
             .ifPresent(file -> sources.add(ConfigFileSettings.load(Path.of(file.value()), flags)));
         flags.fallBackTo(sources);
-        final DerperOptions options = flags.explain(() -> parse(flags));
-        final List<String> warnings = new ArrayList<>(options.warnings());
         final List<String> unknown = fromEnvironment.unknown(flags.declared());
-        if (!unknown.isEmpty())
-        {
-            warnings.add("environment variables that name no flag, ignored: " + String.join(", ", unknown) +
-                " (a flag's variable is DERP_ and its name in capitals, dashes as underscores: DERP_STUN_PORT)");
-        }
+        final List<String> warnings = unknown.isEmpty() ? List.of() : List.of("environment variables that name no " +
+            "flag, ignored: " + String.join(", ", unknown) + " (a flag's variable is DERP_ and its name in capitals, " +
+            "dashes as underscores: DERP_STUN_PORT)");
+        final DerperOptions options = flags.explain(() -> parse(flags, warnings));
         final List<EffectiveSetting> settings = new ArrayList<>();
         for (final String name : flags.declared())
         {
             flags.effective(name).ifPresent(value -> settings.add(new EffectiveSetting(name, value,
                 flags.origin(name))));
         }
-        return new Resolved(options.withWarnings(warnings), List.copyOf(settings));
+        return new Resolved(options, List.copyOf(settings));
     }
 
     /**
@@ -190,14 +187,7 @@ public record DerperOptions(
     {
     }
 
-    private DerperOptions withWarnings(final List<String> more)
-    {
-        return new DerperOptions(listen, httpPort, configPath, certMode, certDir, hostname, dev, version, runStun,
-            stunPort, stunAnyClient, runDerp, regionId, regionCode, regionName, publicIpv4, publicIpv6, derpMapJson,
-            acme, tcpWriteTimeout, tlsProvider, meshPskFile, meshWith, admission, limits, List.copyOf(more));
-    }
-
-    private static DerperOptions parse(final GoFlags flags)
+    private static DerperOptions parse(final GoFlags flags, final List<String> sourceWarnings)
     {
         if (!flags.positional().isEmpty())
         {
@@ -271,7 +261,7 @@ public record DerperOptions(
         }
         final Admission admission = admission(flags);
         final Limits limits = limits(flags);
-        final List<String> warnings = new ArrayList<>();
+        final List<String> warnings = new ArrayList<>(sourceWarnings);
         if (dev && flags.isSet("a"))
         {
             warnings.add("-dev overrides -a: listening on :3340, as derper does");
