@@ -347,6 +347,7 @@ public final class ClientSession<P>
             * 1_000_000L;
         nextKeepAliveNs = nowNs + keepAlivePeriodNs;
         router.register(this);
+        LOG.debug("connected: {}{}{}", describe(), meshPrivileged ? " (mesh peer)" : "", prober ? " (prober)" : "");
     }
 
     /**
@@ -1022,6 +1023,10 @@ public final class ClientSession<P>
         if (wasEstablished)
         {
             router.unregister(this);
+            if (LOG.isDebugEnabled())
+            {
+                LOG.debug("disconnected: {} after {} ms", describe(), (loop.nanoTime() - establishedNs) / 1_000_000L);
+            }
         }
         loop.remove(this);
     }
