@@ -9,9 +9,10 @@ import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
 import io.jderper.server.admission.ClientAdmission;
 import io.jderper.server.check.CheckCommand;
-import io.jderper.server.limits.RateConfigFile;
 import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
+import io.jderper.server.limits.RateConfigFile;
+import io.jderper.server.logging.LogFormat;
 import io.jderper.stun.server.StunServer;
 import io.jderper.tls.AcmeCertificates;
 import io.jderper.tls.AcmeSettings;
@@ -120,6 +121,11 @@ public final class Main
         {
             System.out.println(Version.get());
             return;
+        }
+        if (!options.logFormat().apply() && LogFormat.TEXT != options.logFormat())
+        {
+            LOG.warn("-log-format {} not applied: logging is configured by a file of its own, which decides the format",
+                options.logFormat().name().toLowerCase(java.util.Locale.ROOT));
         }
         try
         {

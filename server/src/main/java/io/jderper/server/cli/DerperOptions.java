@@ -2,7 +2,9 @@ package io.jderper.server.cli;
 
 import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.core.router.QueueLimits;
+import io.jderper.server.logging.LogFormat;
 import io.jderper.tls.Hostnames;
+import io.jderper.tls.TlsProvider;
 import io.jderper.transport.io.InputLimits;
 import io.jderper.transport.mesh.MeshPeerAddress;
 
@@ -10,8 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.jderper.tls.TlsProvider;
 import java.util.Map;
 import java.util.Optional;
 
@@ -40,6 +40,7 @@ import java.util.Optional;
  * @param acme             the {@code -acme-*} flags.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt, openssl or jdk.
+ * @param logFormat        {@code -log-format} (jderper's own): how log lines are written.
  * @param meshPskFile      {@code -mesh-psk-file}, empty if not given (derper's default paths are looked up at start).
  * @param meshWith         {@code -mesh-with}, parsed; empty for none.
  * @param admission        the client admission flags.
@@ -68,6 +69,7 @@ public record DerperOptions(
     Acme acme,
     Duration tcpWriteTimeout,
     String tlsProvider,
+    LogFormat logFormat,
     String meshPskFile,
     List<MeshPeerAddress> meshWith,
     Admission admission,
@@ -81,6 +83,8 @@ public record DerperOptions(
     private static final Map<String, String> JDERPER_ONLY = Map.ofEntries(
         Map.entry("tls-provider", "auto|conscrypt|openssl|jdk: the TLS engine; Conscrypt takes 3 file descriptors " +
             "per connection"),
+        Map.entry("log-format", "text|logfmt|json: how log lines are written (default text; logfmt and json put one " +
+            "event on each line, for log shippers)"),
         Map.entry("stun-any-client", "also answer STUN binding requests from non-Tailscale clients (derper answers " +
             "only Tailscale's); their bare 20-byte requests get 32- or 44-byte replies, a small amplifier"),
         Map.entry("region-id", "DERP map region ID of this server (default 900; 900-999 are for your own DERPs)"),
@@ -250,6 +254,15 @@ public record DerperOptions(
             throw new GoFlags.FlagException("-tls-provider must be one of " + TLS_PROVIDERS + ", got \"" +
                 tlsProvider + "\"");
         }
+        final LogFormat logFormat;
+        try
+        {
+            logFormat = LogFormat.parse(flags.string("log-format", "text"));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new GoFlags.FlagException(ex.getMessage());
+        }
         final List<MeshPeerAddress> meshWith;
         try
         {
@@ -303,6 +316,7 @@ public record DerperOptions(
                 flags.string("acme-ca-file", "")),
             writeTimeout,
             tlsProvider,
+            logFormat,
             flags.string("mesh-psk-file", ""),
             List.copyOf(meshWith),
             admission,
@@ -510,7 +524,8 @@ public record DerperOptions(
             "acme-eab-kid", "acme-eab-key", "acme-email", "home", "mesh-psk-file", "mesh-with", "secrets-url",
             "secrets-path-prefix", "secrets-cache-dir", "bootstrap-dns-names", "unpublished-bootstrap-dns-names",
             "verify-client-url", "socket", "accept-connection-limit", "accept-connection-burst", "rate-config",
-            "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "region-id", "region-code",
+            "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "log-format", "region-id",
+            "region-code",
             "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file", "allowlist",
             "bearer-token-file", "verify-client-url-cache-ttl", "per-client-rate-limit", "per-client-rate-burst",
             "max-connections", "max-connections-per-ip", "handshake-timeout", "http-read-timeout",

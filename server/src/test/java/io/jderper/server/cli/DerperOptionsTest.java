@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import io.jderper.core.router.QueueLimits;
+import io.jderper.server.logging.LogFormat;
 import io.jderper.transport.io.InputLimits;
 import java.time.Duration;
 import java.util.Map;
@@ -351,6 +352,17 @@ class DerperOptionsTest
         assertThatThrownBy(() -> parse("-tls-provider", provider))
             .isInstanceOf(GoFlags.FlagException.class)
             .hasMessage("-tls-provider must be one of [auto, conscrypt, openssl, jdk], got \"" + provider + "\"");
+    }
+
+    @Test
+    void shouldSelectTheLogFormatTextByDefault()
+    {
+        assertThat(parse().logFormat()).isEqualTo(LogFormat.TEXT);
+        assertThat(parse("-log-format", "logfmt").logFormat()).isEqualTo(LogFormat.LOGFMT);
+        assertThat(parse("--log-format=json").logFormat()).isEqualTo(LogFormat.JSON);
+        assertThatThrownBy(() -> parse("-log-format", "xml"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("-log-format must be one of [text, logfmt, json], got \"xml\"");
     }
 
     @Test
