@@ -6,6 +6,7 @@ import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
 import io.jderper.transport.derp.DerpUpgrade;
 import io.jderper.transport.derp.RelayLoops;
+import io.jderper.transport.http.HttpPages;
 import io.jderper.transport.http.HttpRequestDeadline;
 import io.jderper.transport.http.PlainHttpPortHandler;
 import io.jderper.transport.http.RelayHttpHandler;
@@ -89,6 +90,7 @@ public final class RelayServer implements AutoCloseable
      * @param connectionLimits bounds on connections to the main listener.
      * @param tcpTimeouts      TCP keepalive and user timeout of accepted connections (derper's flags).
      * @param inputLimits      deadlines and sizes for each stage of a connection (TLS, HTTP, frames).
+     * @param pages            the home page, bootstrap DNS answers and debug access of the main listener.
      */
     public record Settings(
         InetSocketAddress listen,
@@ -103,7 +105,8 @@ public final class RelayServer implements AutoCloseable
         Optional<TlsAlpnValidation> acmeTlsAlpn,
         ConnectionLimits connectionLimits,
         TcpTimeouts tcpTimeouts,
-        InputLimits inputLimits)
+        InputLimits inputLimits,
+        HttpPages pages)
     {
         /**
          * Settings with the default input limits.
@@ -115,7 +118,7 @@ public final class RelayServer implements AutoCloseable
             final TcpTimeouts tcpTimeouts)
         {
             this(listen, tls, httpPort, handshake, router, eventLoops, derp, derpMap, acmeHttp01, acmeTlsAlpn,
-                connectionLimits, tcpTimeouts, InputLimits.DEFAULTS);
+                connectionLimits, tcpTimeouts, InputLimits.DEFAULTS, HttpPages.DEFAULTS);
         }
 
         /**
@@ -125,7 +128,17 @@ public final class RelayServer implements AutoCloseable
         public Settings withInputLimits(final InputLimits limits)
         {
             return new Settings(listen, tls, httpPort, handshake, router, eventLoops, derp, derpMap, acmeHttp01,
-                acmeTlsAlpn, connectionLimits, tcpTimeouts, limits);
+                acmeTlsAlpn, connectionLimits, tcpTimeouts, limits, pages);
+        }
+
+        /**
+         * @param httpPages the main listener's home page, bootstrap DNS answers and debug access.
+         * @return these settings with those pages.
+         */
+        public Settings withPages(final HttpPages httpPages)
+        {
+            return new Settings(listen, tls, httpPort, handshake, router, eventLoops, derp, derpMap, acmeHttp01,
+                acmeTlsAlpn, connectionLimits, tcpTimeouts, inputLimits, httpPages);
         }
 
         /**
@@ -194,7 +207,8 @@ public final class RelayServer implements AutoCloseable
                             new TlsHandshakeDeadline(inputs.handshake(), metrics));
                         pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
                     });
-                    addMainHttpHandlers(pipeline, upgrade, settings.derp(), settings.derpMap(), inputs);
+                    addMainHttpHandlers(pipeline, upgrade, settings.derp(), settings.derpMap(), inputs,
+                        settings.pages());
                 }
             }).bind(settings.listen()).sync().channel();
             Channel http = null;
@@ -267,8 +281,25 @@ public final class RelayServer implements AutoCloseable
     public static void addMainHttpHandlers(final ChannelPipeline pipeline, final DerpUpgrade upgrade,
         final boolean derp, final Optional<Supplier<String>> derpMap, final InputLimits inputs)
     {
+        addMainHttpHandlers(pipeline, upgrade, derp, derpMap, inputs, HttpPages.DEFAULTS);
+    }
+
+    /**
+     * Installs what the main listener runs on plain-text HTTP, with the given pages.
+     *
+     * @param pipeline a new connection's pipeline, after any TLS handlers.
+     * @param upgrade  performs the {@code /derp} upgrade.
+     * @param derp     whether {@code /derp} relays.
+     * @param derpMap  the DERP map JSON to serve, if any.
+     * @param inputs   the request deadline and header bound.
+     * @param pages    the home page, bootstrap DNS answers and debug access.
+     */
+    public static void addMainHttpHandlers(final ChannelPipeline pipeline, final DerpUpgrade upgrade,
+        final boolean derp, final Optional<Supplier<String>> derpMap, final InputLimits inputs,
+        final HttpPages pages)
+    {
         addHttpCodec(pipeline, inputs, upgrade.metrics());
-        pipeline.addLast("http", new RelayHttpHandler(upgrade, derp, derpMap));
+        pipeline.addLast("http", new RelayHttpHandler(upgrade, derp, derpMap, pages));
     }
 
     /**

@@ -26,6 +26,11 @@ public final class HttpResponses
     public static final String TEXT_PLAIN = "text/plain; charset=utf-8";
     /** Content type of the home page. */
     public static final String TEXT_HTML = "text/html; charset=utf-8";
+    /** Content type of JSON answers. */
+    public static final String APPLICATION_JSON = "application/json";
+
+    private static final String CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; " +
+        "form-action 'self'; base-uri 'self'; block-all-mixed-content; object-src 'none'";
 
     private HttpResponses()
     {
@@ -39,10 +44,21 @@ public final class HttpResponses
     public static void addBrowserHeaders(final HttpHeaders headers)
     {
         headers.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
-        headers.set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'; " +
-            "base-uri 'self'; block-all-mixed-content; object-src 'none'");
+        headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
         headers.set("X-Frame-Options", "DENY");
         headers.set("X-Content-Type-Options", "nosniff");
+    }
+
+    /**
+     * Adds the browser security headers of the debug pages: those of {@link #addBrowserHeaders}, with a policy that
+     * also allows inline styles (spec §4.14).
+     *
+     * @param headers to add to.
+     */
+    public static void addDebugBrowserHeaders(final HttpHeaders headers)
+    {
+        addBrowserHeaders(headers);
+        headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY + "; style-src 'self' 'unsafe-inline'");
     }
 
     /**
