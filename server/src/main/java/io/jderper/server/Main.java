@@ -24,6 +24,8 @@ import io.jderper.tls.ServerTlsContexts;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.LeakDetection;
 import io.jderper.transport.RelayServer;
+import io.jderper.transport.http.BootstrapDns;
+import io.jderper.transport.http.HttpPages;
 import io.jderper.transport.http.TlsAlpnValidation;
 import io.jderper.transport.io.ConnectionLimits;
 import io.jderper.transport.io.OpenFileLimit;
@@ -259,6 +261,9 @@ public final class Main
         final Optional<ManualCertificateReloader> served = certificates;
         final Optional<Supplier<String>> derpMapJson = options.derpMapJson() ?
             Optional.of(() -> derpMapEntry.get().apply(pinOf(served)).map().toPrettyString()) : Optional.empty();
+        final BootstrapDns bootstrapDns = bootstrapDns(options.pages());
+        final HttpPages pages = new HttpPages(options.pages().home(), bootstrapDns, options.pages().debugAccess());
+        LOG.info("home page: {}; /debug/ open to {}", pages.home(), pages.debugAccess());
         final RelayServer server;
         try
         {
@@ -281,12 +286,14 @@ public final class Main
                     }
                 }), connectionLimits(options.limits(), capacity),
                 new TcpTimeouts(options.limits().tcpKeepAlive(), options.limits().tcpUserTimeout()))
-                .withInputLimits(options.limits().inputs()));
+                .withInputLimits(options.limits().inputs()).withPages(pages));
         }
         catch (final RuntimeException ex)
         {
             throw new StartupException("cannot listen on " + options.listen() + ": " + ex.getMessage());
         }
+        final Optional<ScheduledExecutorService> bootstrapDnsRefresh = bootstrapDns.configured() ?
+            Optional.of(bootstrapDns.startRefreshing()) : Optional.empty();
         // The CA validates through the listeners, so certificates are asked for once they are up.
         acme.ifPresent(Main::keepAcmeCertificate);
         final Optional<Mesh> mesh = options.meshWith().isEmpty() ? Optional.empty() :
@@ -322,7 +329,22 @@ public final class Main
             LOG.warn("{} connection(s) had not drained after {} s and were closed", left, SHUTDOWN_DRAIN.toSeconds());
         }
         admission.close();
+        bootstrapDnsRefresh.ifPresent(ScheduledExecutorService::shutdownNow);
         LOG.info("relay stopped: {}", metrics.summary());
+    }
+
+    /**
+     * The names of {@code /bootstrap-dns}, looked up with the system's resolver once the server is up.
+     */
+    private static BootstrapDns bootstrapDns(final DerperOptions.Pages pages)
+    {
+        final BootstrapDns dns = new BootstrapDns(pages.bootstrapDnsNames(), pages.unpublishedBootstrapDnsNames(),
+            BootstrapDns.SYSTEM_RESOLVER, BootstrapDns.LOOKUP_TIMEOUT);
+        if (dns.configured())
+        {
+            LOG.info("/bootstrap-dns: {}, looked up every {} min", dns, BootstrapDns.REFRESH_INTERVAL.toMinutes());
+        }
+        return dns;
     }
 
     /**

@@ -5,6 +5,9 @@ import io.jderper.core.router.QueueLimits;
 import io.jderper.server.logging.LogFormat;
 import io.jderper.tls.Hostnames;
 import io.jderper.tls.TlsProvider;
+import io.jderper.transport.http.BootstrapDns;
+import io.jderper.transport.http.DebugAccess;
+import io.jderper.transport.http.HomePage;
 import io.jderper.transport.io.InputLimits;
 import io.jderper.transport.mesh.MeshPeerAddress;
 
@@ -37,6 +40,7 @@ import java.util.Optional;
  * @param publicIpv4       {@code -public-ipv4} (jderper's own): the IPv4 address clients reach, for the DERP map.
  * @param publicIpv6       {@code -public-ipv6} (jderper's own).
  * @param derpMapJson      {@code -derp-map-json} (jderper's own): serve the DERP map at {@code /derp-map.json}.
+ * @param pages            {@code -home}, the bootstrap DNS names and {@code -debug-allow-from}.
  * @param acme             the {@code -acme-*} flags.
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt, openssl or jdk.
@@ -66,6 +70,7 @@ public record DerperOptions(
     Optional<String> publicIpv4,
     Optional<String> publicIpv6,
     boolean derpMapJson,
+    Pages pages,
     Acme acme,
     Duration tcpWriteTimeout,
     String tlsProvider,
@@ -93,6 +98,8 @@ public record DerperOptions(
         Map.entry("public-ipv4", "the IPv4 address clients reach this server at, for the DERP map"),
         Map.entry("public-ipv6", "the IPv6 address clients reach this server at, for the DERP map"),
         Map.entry("derp-map-json", "serve this server's DERP map at /derp-map.json (for Headscale's derp.urls)"),
+        Map.entry("debug-allow-from", "comma-separated CIDR prefixes besides loopback that may open /debug/ on the " +
+            "main listener (derper also admits 100.64.0.0/10,fd7a:115c:a1e0::/48, Tailscale's)"),
         Map.entry("acme-directory", "ACME directory URL instead of the cert mode's CA (a private or test CA)"),
         Map.entry("acme-ca-file", "PEM file of CAs to trust for the ACME directory's HTTPS"),
         Map.entry("allowlist", "file of node keys to admit (nodekey:<hex>) or refuse (deny nodekey:<hex>), one " +
@@ -124,9 +131,6 @@ public record DerperOptions(
 
     /** Flags of derper that a later part of jderper will implement, with the reason shown to the operator. */
     private static final Map<String, String> NOT_YET = Map.ofEntries(
-        Map.entry("home", "custom home pages"),
-        Map.entry("bootstrap-dns-names", "bootstrap DNS"),
-        Map.entry("unpublished-bootstrap-dns-names", "bootstrap DNS"),
         Map.entry("ace", "the experimental CONNECT proxy"));
 
     /** Flags for Tailscale's internal secrets service, which jderper does not plan to support. */
@@ -274,6 +278,7 @@ public record DerperOptions(
         }
         final Admission admission = admission(flags);
         final Limits limits = limits(flags);
+        final Pages pages = pages(flags);
         final List<String> warnings = new ArrayList<>(sourceWarnings);
         if (dev && flags.isSet("a"))
         {
@@ -311,6 +316,7 @@ public record DerperOptions(
             publicIpv4,
             publicIpv6,
             flags.bool("derp-map-json", false),
+            pages,
             new Acme(flags.string("acme-email", ""), flags.string("acme-eab-kid", ""), flags.string("acme-eab-key", ""),
                 flags.bool("acme-ip-certs", false), flags.string("acme-directory", ""),
                 flags.string("acme-ca-file", "")),
@@ -424,6 +430,22 @@ public record DerperOptions(
         }
     }
 
+    private static Pages pages(final GoFlags flags)
+    {
+        try
+        {
+            return new Pages(HomePage.parse(flags.string("home", "")),
+                BootstrapDns.parseNames("bootstrap-dns-names", flags.string("bootstrap-dns-names", "")),
+                BootstrapDns.parseNames("unpublished-bootstrap-dns-names",
+                    flags.string("unpublished-bootstrap-dns-names", "")),
+                DebugAccess.parse(flags.string("debug-allow-from", "")));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new GoFlags.FlagException(ex.getMessage());
+        }
+    }
+
     private static Admission admission(final GoFlags flags)
     {
         final String url = flags.string("verify-client-url", "");
@@ -479,8 +501,6 @@ public record DerperOptions(
         return switch (name)
         {
             case "ace" -> !flags.bool(name, false);
-            case "home", "bootstrap-dns-names", "unpublished-bootstrap-dns-names" ->
-                flags.string(name, "").isEmpty();
             default -> false;
         };
     }
@@ -527,6 +547,7 @@ public record DerperOptions(
             "tcp-keepalive-time", "tcp-user-timeout", "tcp-write-timeout", "tls-provider", "log-format", "region-id",
             "region-code",
             "region-name", "public-ipv4", "public-ipv6", "acme-directory", "acme-ca-file", "allowlist",
+            "debug-allow-from",
             "bearer-token-file", "verify-client-url-cache-ttl", "per-client-rate-limit", "per-client-rate-burst",
             "max-connections", "max-connections-per-ip", "handshake-timeout", "http-read-timeout",
             "http-max-header-bytes", "frame-read-timeout", "max-client-queue-bytes", "max-total-queue-bytes"))
@@ -610,6 +631,20 @@ public record DerperOptions(
     public record Limits(String rateConfig, long perClientRate, long perClientBurst, double acceptLimit,
         int acceptBurst, int maxConnections, int maxConnectionsPerIp, Duration tcpKeepAlive, Duration tcpUserTimeout,
         InputLimits inputs, long maxClientQueueBytes, long maxTotalQueueBytes)
+    {
+    }
+
+    /**
+     * What the main listener's pages show (spec §4.11, §4.12, §4.15).
+     *
+     * @param home                         {@code -home}.
+     * @param bootstrapDnsNames            {@code -bootstrap-dns-names}.
+     * @param unpublishedBootstrapDnsNames {@code -unpublished-bootstrap-dns-names} (without derper's {@code /txtname}
+     *                                     rollout, which is refused).
+     * @param debugAccess                  {@code -debug-allow-from} (jderper's own): who may open {@code /debug/}.
+     */
+    public record Pages(HomePage home, List<String> bootstrapDnsNames, List<String> unpublishedBootstrapDnsNames,
+        DebugAccess debugAccess)
     {
     }
 

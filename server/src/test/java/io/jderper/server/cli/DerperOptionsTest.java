@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.reflect.Field;
+import java.net.InetAddress;
 import java.nio.file.Path;
 import io.jderper.core.router.QueueLimits;
 import io.jderper.server.logging.LogFormat;
+import io.jderper.transport.http.DebugAccess;
+import io.jderper.transport.http.HomePage;
 import io.jderper.transport.io.InputLimits;
 import java.time.Duration;
 import java.util.Map;
@@ -28,9 +31,6 @@ class DerperOptionsTest
 {
     /** Every flag jderper does not implement yet, with a value that asks for something other than the default. */
     private static final Map<String, String[]> NOT_YET_NON_DEFAULT = new TreeMap<>(Map.ofEntries(
-        Map.entry("home", new String[] {"-home", "blank"}),
-        Map.entry("bootstrap-dns-names", new String[] {"-bootstrap-dns-names", "example.com"}),
-        Map.entry("unpublished-bootstrap-dns-names", new String[] {"-unpublished-bootstrap-dns-names", "x.example"}),
         Map.entry("ace", new String[] {"-ace"})));
 
     private static DerperOptions parse(final String... args)
@@ -159,6 +159,63 @@ class DerperOptionsTest
             Arguments.of((Object)new String[] {"-acme-eab-key", ""}),
             Arguments.of((Object)new String[] {"-acme-email", ""}),
             Arguments.of((Object)new String[] {"-home", "", "--ace=false", "-dev"}));
+    }
+
+    @Test
+    void shouldParseTheHomePage()
+    {
+        assertThat(parse().pages().home()).isSameAs(HomePage.DEFAULT);
+        assertThat(parse("-home", "blank").pages().home()).hasToString("an empty page");
+        assertThat(parse("-home=https://example.com/").pages().home())
+            .hasToString("a redirect to https://example.com/");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"none", "example.com", "ftp://example.com/"})
+    void shouldRefuseAnUnknownHomePage(final String value)
+    {
+        assertThatThrownBy(() -> parse("-home", value))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("-home must be empty (the default page), \"blank\" (an empty page) or an http:// or " +
+                "https:// URL to redirect to, got \"" + value + "\"");
+    }
+
+    @Test
+    void shouldParseTheBootstrapDnsNames()
+    {
+        final DerperOptions.Pages pages = parse("-bootstrap-dns-names", "controlplane.example.com,log.example.com",
+            "-unpublished-bootstrap-dns-names", "hidden.example.com").pages();
+
+        assertThat(pages.bootstrapDnsNames()).containsExactly("controlplane.example.com", "log.example.com");
+        assertThat(pages.unpublishedBootstrapDnsNames()).containsExactly("hidden.example.com");
+        assertThat(parse().pages().bootstrapDnsNames()).isEmpty();
+        assertThat(parse().pages().unpublishedBootstrapDnsNames()).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseTheBootstrapDnsRolloutSuffixAndBadNames()
+    {
+        assertThatThrownBy(() -> parse("-unpublished-bootstrap-dns-names", "hidden.example.com/txt.example.com"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("-unpublished-bootstrap-dns-names: \"hidden.example.com/txt.example.com\": a " +
+                "/txtname suffix")
+            .hasMessageContaining("is not supported by jderper");
+        assertThatThrownBy(() -> parse("-bootstrap-dns-names", "a.example.com,not a name"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessageStartingWith("-bootstrap-dns-names: \"not a name\" is not a DNS name");
+    }
+
+    @Test
+    void shouldParseTheDebugAccess()
+    {
+        assertThat(parse().pages().debugAccess()).isSameAs(DebugAccess.LOOPBACK_ONLY);
+        final DebugAccess access = parse("-debug-allow-from", "10.0.0.0/8,fd00::/8").pages().debugAccess();
+        assertThat(access.allows(InetAddress.ofLiteral("10.1.2.3"))).isTrue();
+        assertThat(access.allows(InetAddress.ofLiteral("192.0.2.1"))).isFalse();
+        assertThatThrownBy(() -> parse("-debug-allow-from", "10.0.0.0/40"))
+            .isInstanceOf(GoFlags.FlagException.class)
+            .hasMessage("-debug-allow-from: \"10.0.0.0/40\" needs a prefix length from 0 to 32 after the /");
+        assertThat(DerperOptions.usage()).contains("-debug-allow-from\t(jderper only) ");
     }
 
     @Test
