@@ -1,6 +1,7 @@
 package io.jderper.server;
 
 import io.jderper.server.cli.DerperOptions;
+import io.jderper.transport.http.HomePage;
 import io.jderper.server.cli.EffectiveSetting;
 import io.jderper.transport.mesh.MeshPeerAddress;
 
@@ -90,6 +91,18 @@ final class ConfigSummary
         endpoints.add(options.runDerp() ? "DERP        " + derpUrl(options, listen) + " on " + main :
             "DERP        off (-derp=false: /derp answers 404); probes and home page on " + main);
         endpoints.add("probes      " + baseUrl(options, listen) + "/derp/probe, /generate_204, home page /");
+        final DerperOptions.Pages pages = options.pages();
+        if (pages.home() != HomePage.DEFAULT)
+        {
+            endpoints.add("home page   " + baseUrl(options, listen) + "/: " + pages.home() + " (-home)");
+        }
+        if (!pages.bootstrapDnsNames().isEmpty() || !pages.unpublishedBootstrapDnsNames().isEmpty())
+        {
+            endpoints.add("bootstrap   " + baseUrl(options, listen) + "/bootstrap-dns: " +
+                String.join(", ", pages.bootstrapDnsNames()) + (pages.unpublishedBootstrapDnsNames().isEmpty() ? "" :
+                " (and " + pages.unpublishedBootstrapDnsNames().size() + " unpublished)"));
+        }
+        endpoints.add("debug       " + baseUrl(options, listen) + "/debug/ from " + pages.debugAccess());
         if (options.derpMapJson())
         {
             endpoints.add("DERP map    " + baseUrl(options, listen) + "/derp-map.json (-derp-map-json)");

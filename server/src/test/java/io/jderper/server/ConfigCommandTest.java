@@ -85,6 +85,28 @@ class ConfigCommandTest
     }
 
     @Test
+    void shouldListTheHomePageBootstrapDnsAndDebugPages()
+    {
+        assertThat(run(Map.of("DERP_HOME", "blank"), "-a", "127.0.0.1:3340", "-bootstrap-dns-names",
+            "controlplane.example.com,log.example.com", "-unpublished-bootstrap-dns-names", "hidden.example.com",
+            "-debug-allow-from", "10.0.0.0/8")).isZero();
+
+        assertThat(out()).contains("  home page   http://127.0.0.1:3340/: an empty page (-home)\n")
+            .contains("  bootstrap   http://127.0.0.1:3340/bootstrap-dns: controlplane.example.com, log.example.com " +
+                "(and 1 unpublished)\n")
+            .contains("  debug       http://127.0.0.1:3340/debug/ from loopback, 10.0.0.0/8\n");
+    }
+
+    @Test
+    void shouldLeaveOutTheDefaultHomePageAndBootstrapDnsWhenUnset()
+    {
+        assertThat(run(Map.of(), "-a", "127.0.0.1:3340")).isZero();
+
+        assertThat(out()).doesNotContain("home page   ").doesNotContain("bootstrap   ")
+            .contains("  debug       http://127.0.0.1:3340/debug/ from loopback\n");
+    }
+
+    @Test
     void shouldPrintWarnings()
     {
         assertThat(run(Map.of("DERP_HOSTNAM", "derp.example.com"))).isZero();
