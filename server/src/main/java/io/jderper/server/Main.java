@@ -26,6 +26,7 @@ import io.jderper.transport.LeakDetection;
 import io.jderper.transport.RelayServer;
 import io.jderper.transport.http.BootstrapDns;
 import io.jderper.transport.http.HttpPages;
+import io.jderper.transport.http.StatusPage;
 import io.jderper.transport.http.TlsAlpnValidation;
 import io.jderper.transport.io.ConnectionLimits;
 import io.jderper.transport.io.OpenFileLimit;
@@ -262,7 +263,14 @@ public final class Main
         final Optional<Supplier<String>> derpMapJson = options.derpMapJson() ?
             Optional.of(() -> derpMapEntry.get().apply(pinOf(served)).map().toPrettyString()) : Optional.empty();
         final BootstrapDns bootstrapDns = bootstrapDns(options.pages());
-        final HttpPages pages = new HttpPages(options.pages().home(), bootstrapDns, options.pages().debugAccess());
+        final AtomicReference<Mesh> runningMesh = new AtomicReference<>();
+        final StatusPage status = new StatusPage(metrics, System.nanoTime(), () -> meshStatus(runningMesh.get()),
+            () -> null == derpMapEntry.get() ? "" :
+                derpMapEntry.get().apply(pinOf(served)).node().toPrettyString());
+        reloads.scheduleAtFixedRate(() -> status.sample(System.nanoTime()), 0, StatusPage.SAMPLE_PERIOD_MS,
+            TimeUnit.MILLISECONDS);
+        final HttpPages pages = new HttpPages(options.pages().home(), bootstrapDns, options.pages().debugAccess(),
+            status);
         LOG.info("home page: {}; /debug/ open to {}", pages.home(), pages.debugAccess());
         final RelayServer server;
         try
@@ -299,6 +307,7 @@ public final class Main
         final Optional<Mesh> mesh = options.meshWith().isEmpty() ? Optional.empty() :
             Optional.of(Mesh.start(options.meshWith(), serverKey, meshKey.orElseThrow(),
                 Mesh.trustFrom(System.getenv()), tlsProvider(options.tlsProvider()), router));
+        mesh.ifPresent(runningMesh::set);
         // SIGTERM and SIGINT start a graceful shutdown here, on the main thread, instead of the JVM's exit: the
         // process then ends with status 0 once every client was told to reconnect.
         final CountDownLatch stopRequested = new CountDownLatch(1);
@@ -331,6 +340,12 @@ public final class Main
         admission.close();
         bootstrapDnsRefresh.ifPresent(ScheduledExecutorService::shutdownNow);
         LOG.info("relay stopped: {}", metrics.summary());
+    }
+
+    private static List<StatusPage.MeshPeerStatus> meshStatus(final Mesh mesh)
+    {
+        return null == mesh ? List.of() : mesh.peers().stream()
+            .map(peer -> new StatusPage.MeshPeerStatus(peer.label(), peer.isConnected())).toList();
     }
 
     /**

@@ -105,6 +105,21 @@ public final class HomePage
      */
     public FullHttpResponse response(final boolean derpEnabled, final boolean showDebugLink)
     {
+        return response(derpEnabled, showDebugLink, "");
+    }
+
+    /**
+     * As {@link #response(boolean, boolean)}, with the operator's status on the default page.
+     *
+     * @param derpEnabled     false for {@code -derp=false}: the default page says the relay is disabled.
+     * @param showDebugLink   whether the requester may open the debug pages: the default page links to them.
+     * @param operatorSection HTML appended to the default page (only to it: a blank page or a redirect stays as
+     *                        derper's), empty for none.
+     * @return a new response.
+     */
+    public FullHttpResponse response(final boolean derpEnabled, final boolean showDebugLink,
+        final String operatorSection)
+    {
         final FullHttpResponse response;
         if (!redirect.isEmpty())
         {
@@ -118,7 +133,7 @@ public final class HomePage
         else
         {
             response = HttpResponses.response(HttpResponseStatus.OK, HttpResponses.TEXT_HTML, PAGE_START +
-                (derpEnabled ? "" : DERP_DISABLED) + (showDebugLink ? DEBUG_LINK : "") + PAGE_END);
+                (derpEnabled ? "" : DERP_DISABLED) + (showDebugLink ? DEBUG_LINK : "") + operatorSection + PAGE_END);
         }
         HttpResponses.addBrowserHeaders(response.headers());
         return response;

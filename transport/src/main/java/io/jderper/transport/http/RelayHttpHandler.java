@@ -80,8 +80,12 @@ public final class RelayHttpHandler extends HttpEndpointHandler
                 HttpResponses.addBrowserHeaders(response.headers());
                 HttpResponses.send(ctx, request, response);
             }
-            default -> HttpResponses.send(ctx, request, pages.home().response(derpEnabled,
-                debugAllowed(ctx, request)));
+            default ->
+            {
+                final boolean operator = debugAllowed(ctx, request);
+                HttpResponses.send(ctx, request, pages.home().response(derpEnabled, operator,
+                    operator ? pages.status().section(System.nanoTime()) : ""));
+            }
         }
     }
 

@@ -357,6 +357,14 @@ public final class MeshPeer implements PacketForwarder<ByteBuf>, DerpClientListe
         return dropped.get();
     }
 
+    /**
+     * @return the peer in logs and on the status page: its public name, and where it is dialled when that differs.
+     */
+    public String label()
+    {
+        return address.label();
+    }
+
     @Override
     public String describe()
     {
