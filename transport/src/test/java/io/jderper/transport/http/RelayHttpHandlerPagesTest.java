@@ -108,6 +108,20 @@ class RelayHttpHandlerPagesTest
     }
 
     @Test
+    void shouldShowTheOperatorStatusOnlyToThoseAllowedOnTheDebugPages()
+    {
+        final HttpPages pages = HttpPages.DEFAULTS.withStatus(new StatusPage(new RelayMetrics(), System.nanoTime(),
+            List::of, () -> "{}"));
+
+        assertThat(body(get(connection("127.0.0.1", pages), "/"))).contains("<h1>DERP</h1>")
+            .contains("Operator status");
+        assertThat(body(get(connection("203.0.113.9", pages), "/"))).as("a public visitor")
+            .contains("<h1>DERP</h1>").doesNotContain("Operator status").doesNotContain("data-value");
+        assertThat(body(get(connection("127.0.0.1", pages), "/", "X-Forwarded-For", "203.0.113.9")))
+            .as("through a proxy").doesNotContain("Operator status");
+    }
+
+    @Test
     void shouldServeTheDebugPagesToLoopback()
     {
         final EmbeddedChannel channel = connection("127.0.0.1", HttpPages.DEFAULTS);
