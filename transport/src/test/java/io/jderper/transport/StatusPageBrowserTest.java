@@ -190,8 +190,9 @@ class StatusPageBrowserTest
             {
                 return found;
             }
-            final Process install = new ProcessBuilder("apt-get", "install", "-y", "--no-install-recommends",
-                "chromium").inheritIO().start();
+            final Process install = new ProcessBuilder("sh", "-c", "apt-get update -q && " +
+                "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium").inheritIO()
+                .start();
             assertThat(install.waitFor(15, TimeUnit.MINUTES)).as("apt-get install chromium finished").isTrue();
             assertThat(install.exitValue()).as("apt-get install chromium (needs root and Debian's mirror)").isZero();
             final String installed = onPath();
