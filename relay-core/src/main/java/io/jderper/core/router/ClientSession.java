@@ -340,6 +340,7 @@ public final class ClientSession<P>
         state = STATE_ESTABLISHED;
         final long nowNs = loop.nanoTime();
         establishedNs = nowNs;
+        metrics.handshakeNanos.record(nowNs - createdNs);
         lastActivityNs = nowNs;
         final RelayConfig config = loop.config();
         keepAlivePeriodNs = (config.keepAliveMs() +
@@ -922,6 +923,14 @@ public final class ClientSession<P>
         {
             unwritableSinceNs = loop.nanoTime();
         }
+    }
+
+    /**
+     * @return packets waiting in both queues, or -1 before the handshake is done and after the close began.
+     */
+    int queuedPackets()
+    {
+        return STATE_ESTABLISHED == state && !closing ? dataQueue.size() + discoQueue.size() : -1;
     }
 
     /**

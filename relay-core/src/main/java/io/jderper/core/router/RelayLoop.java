@@ -7,6 +7,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,6 +38,8 @@ public final class RelayLoop<P>
     private final ArrayList<ClientSession<P>> sessions = new ArrayList<>();
     private final ArrayList<ClientSession<P>> dirty = new ArrayList<>();
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[128]);
+    /** Queue depths seen by one tick, by bucket of {@link RelayMetrics#queueDepth}; loop thread only. */
+    private final long[] depthCounts;
 
     /**
      * @param router   the shared router.
@@ -54,6 +57,7 @@ public final class RelayLoop<P>
         this.clock = clock;
         this.queuePool = new QueuePool(config.sendQueueDepth(), config.pooledQueues());
         this.inbox = new ManyToOneConcurrentArrayQueue<>(config.inboxCapacity());
+        this.depthCounts = new long[router.metrics().queueDepth.bucketCount()];
         router.addLoop(this);
     }
 
@@ -205,18 +209,37 @@ public final class RelayLoop<P>
     }
 
     /**
-     * Housekeeping for every session of this loop; the transport calls it on a fixed period.
+     * Housekeeping for every session of this loop; the transport calls it on a fixed period. It also samples each
+     * established session's queue depth into {@link RelayMetrics#queueDepth}: the tick visits every session anyway,
+     * so the metric costs the packet path nothing.
      */
     public void onTick()
     {
         final long nowNs = clock.nanoTime();
+        final BucketCounts queueDepth = router.metrics().queueDepth;
+        final long[] counts = depthCounts;
+        int sampled = 0;
+        long depthSum = 0;
         // Backwards: a session that closes during its tick removes itself from the list.
         for (int i = sessions.size() - 1; i >= 0; i--)
         {
             if (i < sessions.size())
             {
-                sessions.get(i).onTick(nowNs);
+                final ClientSession<P> session = sessions.get(i);
+                final int depth = session.queuedPackets();
+                if (depth >= 0)
+                {
+                    counts[queueDepth.bucketOf(depth)]++;
+                    depthSum += depth;
+                    sampled++;
+                }
+                session.onTick(nowNs);
             }
+        }
+        if (sampled > 0)
+        {
+            queueDepth.add(counts, depthSum);
+            Arrays.fill(counts, 0);
         }
         flushDirty();
     }

@@ -92,6 +92,19 @@ public final class RelayMetrics
     /** Clients admitted by fail-open while the admission URL could not be asked. */
     public final LongAdder admissionFailOpen = new LongAdder();
 
+    /**
+     * Nanoseconds from the {@code /derp} upgrade to ServerInfo (ClientInfo, admission), one value per connection
+     * that got that far. Bounds from 1 ms to 10 s, the default handshake timeout.
+     */
+    public final BucketCounts handshakeNanos = new BucketCounts(1_000_000L, 2_500_000L, 5_000_000L, 10_000_000L,
+        25_000_000L, 50_000_000L, 100_000_000L, 250_000_000L, 500_000_000L, 1_000_000_000L, 2_500_000_000L,
+        5_000_000_000L, 10_000_000_000L);
+    /**
+     * Packets waiting in each established connection's two queues, sampled for every connection at every
+     * housekeeping tick (not per packet). At most twice the queue depth of 32.
+     */
+    public final BucketCounts queueDepth = new BucketCounts(0, 1, 2, 4, 8, 16, 32, 64);
+
     private final LongAdder[] admissionDenied = newAdders(DenialReason.values().length);
     private final LongAdder[][] packetsDropped = newGrid();
     private final LongAdder[][] bytesDropped = newGrid();

@@ -354,6 +354,28 @@ public final class Router<P>
         }
     }
 
+    /**
+     * derper's {@code clients_remote}: keys reachable through a mesh peer and not connected here. Takes the
+     * control-plane lock; for metrics scrapes, not the packet path.
+     *
+     * @return number of keys known only through mesh peers.
+     */
+    public int remoteOnlyKeyCount()
+    {
+        synchronized (lock)
+        {
+            int count = 0;
+            for (final NodePublicKey key : forwardersByKey.keySet())
+            {
+                if (!byKey.containsKey(key))
+                {
+                    count++;
+                }
+            }
+            return count;
+        }
+    }
+
     void register(final ClientSession<P> session)
     {
         final NodePublicKey key = session.key();

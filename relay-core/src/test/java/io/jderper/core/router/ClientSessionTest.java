@@ -194,6 +194,28 @@ class ClientSessionTest
     }
 
     @Test
+    void shouldRecordTheHandshakeTimeFromTheUpgradeToServerInfoOnce()
+    {
+        final CompletableFuture<AdmissionDecision> decision = new CompletableFuture<>();
+        final RelayHarness harness = new RelayHarness(RelayConfig.defaults(2_000), request -> decision);
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client client = loop.accept(NodePrivateKey.generate(harness.random));
+        final BucketCounts handshakes = harness.metrics.handshakeNanos;
+
+        harness.advanceMs(30);
+        client.sendClientInfo(RelayHarness.TAILSCALED_JSON);
+        harness.advanceMs(40);
+        assertThat(handshakes.sum()).as("not done while admission is pending").isZero();
+        decision.complete(AdmissionDecision.ADMITTED);
+        harness.runAllTasks();
+
+        assertThat(handshakes.sum()).isEqualTo(70_000_000L);
+        assertThat(handshakes.count(handshakes.bucketOf(70_000_000L))).isEqualTo(1);
+        assertThat(handshakes.upperBound(handshakes.bucketOf(70_000_000L))).isEqualTo(100_000_000L);
+        harness.shutdownAndAssertNoLeak();
+    }
+
+    @Test
     void shouldCloseAClientThatIsNotAdmitted()
     {
         final CompletableFuture<AdmissionDecision> decision = new CompletableFuture<>();

@@ -61,6 +61,20 @@ class MeshRoutingTest
     }
 
     @Test
+    void shouldCountKeysKnownOnlyThroughMeshPeersAsRemote()
+    {
+        final RelayHarness.Client local = loop.connect();
+        harness.router.addForwarder(local.key.publicKey(), east);
+        harness.router.addForwarder(remoteKey(), east);
+        final NodePublicKey twice = remoteKey();
+        harness.router.addForwarder(twice, east);
+        harness.router.addForwarder(twice, west);
+
+        assertThat(harness.router.remoteOnlyKeyCount()).as("the local key is not remote").isEqualTo(2);
+        assertThat(harness.router.localKeyCount()).isEqualTo(1);
+    }
+
+    @Test
     void shouldPreferALocalConnectionOverAMeshPeer()
     {
         final RelayHarness.Client sender = loop.connect();

@@ -196,6 +196,40 @@ class RelayLoopTest
     }
 
     @Test
+    void shouldSampleTheQueueDepthOfEveryEstablishedSessionAtEachTick()
+    {
+        final RelayHarness.Client sender = loopOne.connect();
+        final RelayHarness.Client slow = loopOne.connect();
+        loopOne.accept(NodePrivateKey.generate(harness.random));
+        slow.setWritable(false);
+        for (int i = 0; i < 3; i++)
+        {
+            sender.send(slow, data(10, i));
+        }
+        final BucketCounts depth = harness.metrics.queueDepth;
+
+        loopOne.relay.onTick();
+
+        assertThat(depth.count(depth.bucketOf(0))).as("the sender's empty queues").isEqualTo(1);
+        assertThat(depth.count(depth.bucketOf(3))).as("three packets wait for the slow client").isEqualTo(1);
+        assertThat(depth.sum()).isEqualTo(3);
+        long samples = 0;
+        for (int i = 0; i < depth.bucketCount(); i++)
+        {
+            samples += depth.count(i);
+        }
+        assertThat(samples).as("the connection still in its handshake is not sampled").isEqualTo(2);
+
+        slow.setWritable(true);
+        loopOne.relay.flushDirty();
+        assertThat(slow.channel.packets).hasSize(3);
+        loopOne.relay.onTick();
+
+        assertThat(depth.count(depth.bucketOf(0))).as("both empty at the second tick").isEqualTo(3);
+        assertThat(depth.sum()).isEqualTo(3);
+    }
+
+    @Test
     void shouldTrackItsSessionsAndTickOnlyThose()
     {
         final RelayHarness.Client one = loopOne.accept(NodePrivateKey.generate(harness.random));
