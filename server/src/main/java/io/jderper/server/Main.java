@@ -13,6 +13,9 @@ import io.jderper.server.cli.DerperOptions;
 import io.jderper.server.cli.GoFlags;
 import io.jderper.server.limits.RateConfigFile;
 import io.jderper.server.logging.LogFormat;
+import io.jderper.server.metrics.MetricsAddress;
+import io.jderper.server.metrics.MetricsServer;
+import io.jderper.server.metrics.MetricsSources;
 import io.jderper.stun.server.StunServer;
 import io.jderper.tls.AcmeCertificates;
 import io.jderper.tls.AcmeSettings;
@@ -48,6 +51,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -206,6 +210,7 @@ public final class Main
         Optional<SslContext> sslContext = Optional.empty();
         Optional<ManualCertificateReloader> certificates = Optional.empty();
         Optional<AcmeCertificates> acme = Optional.empty();
+        String tlsProviderName = "none";
         // Plain HTTP: one descriptor per connection.
         long capacity = OpenFileLimit.connectionsWithin(OpenFileLimit.soft(), OpenFileLimit.PER_CONNECTION);
         if (tls)
@@ -229,6 +234,7 @@ public final class Main
                 store = issued;
             }
             final TlsProvider provider = tlsProvider(options.tlsProvider());
+            tlsProviderName = provider.name().toLowerCase(Locale.ROOT);
             capacity = logConnectionCapacity(provider);
             sslContext = Optional.of(tlsContext(provider, store, serverKey));
         }
@@ -326,6 +332,10 @@ public final class Main
         }
         final int stunPort = stun.map(running -> running.localAddress().getPort()).orElse(-1);
         derpMapEntry.set(pin -> DerpMapEntry.forServer(options, server.mainAddress().getPort(), stunPort, pin));
+        final MetricsSources metricsSources = new MetricsSources(metrics, router, stun.map(StunServer::counters),
+            Version.get(), tlsProviderName, server.transportName());
+        final Optional<MetricsServer> metricsServer = options.metricsAddr()
+            .flatMap(address -> startMetrics(address, metricsSources));
         printBanner(out, options, server, serverKey, tls, derpMapEntry.get().apply(pinOf(certificates)));
         stopRequested.await();
         LOG.info("shutting down: telling {} client(s) to reconnect (Restarting), draining for at most {} s",
@@ -340,6 +350,34 @@ public final class Main
         admission.close();
         bootstrapDnsRefresh.ifPresent(ScheduledExecutorService::shutdownNow);
         LOG.info("relay stopped: {}", metrics.summary());
+        metricsServer.ifPresent(MetricsServer::close);
+    }
+
+    /**
+     * Starts the metrics listener. An address the operator gave must be bound; the default, loopback only, is
+     * skipped with a warning when taken (a second relay on the host, another exporter), so it never stops a start.
+     */
+    private static Optional<MetricsServer> startMetrics(final MetricsAddress address, final MetricsSources sources)
+    {
+        try
+        {
+            final MetricsServer started = MetricsServer.start(address.address(), sources);
+            LOG.info("metrics at http://{}{} and {} (-metrics-addr)", ConfigSummary.hostPort(
+                started.address().getAddress().getHostAddress(), started.address().getPort()),
+                MetricsServer.METRICS_PATH, MetricsServer.VARZ_PATH);
+            return Optional.of(started);
+        }
+        catch (final IOException ex)
+        {
+            if (address.explicit())
+            {
+                throw new StartupException("-metrics-addr " + address.address() + ": cannot listen: " +
+                    ex.getMessage());
+            }
+            LOG.warn("no metrics listener: the default {} cannot be bound ({}); -metrics-addr picks another " +
+                "address, -metrics-addr off turns it off", MetricsAddress.DEFAULT, ex.getMessage());
+            return Optional.empty();
+        }
     }
 
     private static List<StatusPage.MeshPeerStatus> meshStatus(final Mesh mesh)

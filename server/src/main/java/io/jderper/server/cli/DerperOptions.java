@@ -3,6 +3,7 @@ package io.jderper.server.cli;
 import io.jderper.core.protocol.ProtocolLimits;
 import io.jderper.core.router.QueueLimits;
 import io.jderper.server.logging.LogFormat;
+import io.jderper.server.metrics.MetricsAddress;
 import io.jderper.tls.Hostnames;
 import io.jderper.tls.TlsProvider;
 import io.jderper.transport.http.BootstrapDns;
@@ -45,6 +46,8 @@ import java.util.Optional;
  * @param tcpWriteTimeout  {@code -tcp-write-timeout}.
  * @param tlsProvider      {@code -tls-provider} (jderper's own): auto, conscrypt, openssl or jdk.
  * @param logFormat        {@code -log-format} (jderper's own): how log lines are written.
+ * @param metricsAddr      {@code -metrics-addr} (jderper's own): where {@code /metrics} and {@code /debug/varz} are
+ *                         served; empty when turned off.
  * @param meshPskFile      {@code -mesh-psk-file}, empty if not given (derper's default paths are looked up at start).
  * @param meshWith         {@code -mesh-with}, parsed; empty for none.
  * @param admission        the client admission flags.
@@ -75,6 +78,7 @@ public record DerperOptions(
     Duration tcpWriteTimeout,
     String tlsProvider,
     LogFormat logFormat,
+    Optional<MetricsAddress> metricsAddr,
     String meshPskFile,
     List<MeshPeerAddress> meshWith,
     Admission admission,
@@ -100,6 +104,8 @@ public record DerperOptions(
         Map.entry("derp-map-json", "serve this server's DERP map at /derp-map.json (for Headscale's derp.urls)"),
         Map.entry("debug-allow-from", "comma-separated CIDR prefixes besides loopback that may open /debug/ on the " +
             "main listener (derper also admits 100.64.0.0/10,fd7a:115c:a1e0::/48, Tailscale's)"),
+        Map.entry("metrics-addr", "host:port of the metrics listener serving /metrics (Prometheus, OpenMetrics) " +
+            "and /debug/varz (derper's names); off or empty turns it off (default " + MetricsAddress.DEFAULT + ")"),
         Map.entry("acme-directory", "ACME directory URL instead of the cert mode's CA (a private or test CA)"),
         Map.entry("acme-ca-file", "PEM file of CAs to trust for the ACME directory's HTTPS"),
         Map.entry("allowlist", "file of node keys to admit (nodekey:<hex>) or refuse (deny nodekey:<hex>), one " +
@@ -276,6 +282,16 @@ public record DerperOptions(
         {
             throw new GoFlags.FlagException("-mesh-with: " + ex.getMessage());
         }
+        final Optional<MetricsAddress> metricsAddr;
+        try
+        {
+            metricsAddr = MetricsAddress.parse(flags.string("metrics-addr", MetricsAddress.DEFAULT),
+                flags.isSet("metrics-addr"));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new GoFlags.FlagException("-metrics-addr: " + ex.getMessage() + "; or off for no metrics listener");
+        }
         final Admission admission = admission(flags);
         final Limits limits = limits(flags);
         final Pages pages = pages(flags);
@@ -323,6 +339,7 @@ public record DerperOptions(
             writeTimeout,
             tlsProvider,
             logFormat,
+            metricsAddr,
             flags.string("mesh-psk-file", ""),
             List.copyOf(meshWith),
             admission,
@@ -550,7 +567,8 @@ public record DerperOptions(
             "debug-allow-from",
             "bearer-token-file", "verify-client-url-cache-ttl", "per-client-rate-limit", "per-client-rate-burst",
             "max-connections", "max-connections-per-ip", "handshake-timeout", "http-read-timeout",
-            "http-max-header-bytes", "frame-read-timeout", "max-client-queue-bytes", "max-total-queue-bytes"))
+            "http-max-header-bytes", "frame-read-timeout", "max-client-queue-bytes", "max-total-queue-bytes",
+            "metrics-addr"))
         {
             flags.declare(name, GoFlags.Kind.VALUE);
         }

@@ -1,0 +1,347 @@
+package io.jderper.server.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jderper.core.admission.AdmissionPolicy;
+import io.jderper.core.handshake.ServerHandshake;
+import io.jderper.core.key.NodePrivateKey;
+import io.jderper.core.protocol.ProtocolLimits;
+import io.jderper.core.router.DropReason;
+import io.jderper.core.router.RelayConfig;
+import io.jderper.core.router.RelayMetrics;
+import io.jderper.core.router.Router;
+import io.jderper.server.Version;
+import io.jderper.stun.StunMessages;
+import io.jderper.stun.server.StunServer;
+import io.jderper.tls.ManualCertificates;
+import io.jderper.tls.MetaCertificate;
+import io.jderper.tls.ServerCertificate;
+import io.jderper.tls.ServerTlsContexts;
+import io.jderper.tls.TlsProvider;
+import io.jderper.transport.RelayServer;
+import io.jderper.transport.client.DerpClient;
+import io.jderper.transport.client.DerpClientListener;
+import io.jderper.transport.client.DerpClientOptions;
+import io.jderper.transport.client.DerpClients;
+import io.jderper.transport.client.DerpTrust;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The metrics listener in front of a real relay (TLS on loopback, STUN, two DERP clients): what the relay counted
+ * is what {@code /metrics} and {@code /debug/varz} say, under the names each promises.
+ */
+class MetricsServerTest
+{
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final long WAIT_SECONDS = 10;
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final String OPEN_METRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    @TempDir
+    Path certdir;
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(WAIT_SECONDS)).build();
+
+    @AfterEach
+    void closeEverything() throws Exception
+    {
+        for (int i = toClose.size() - 1; i >= 0; i--)
+        {
+            toClose.get(i).close();
+        }
+        http.close();
+    }
+
+    @Test
+    void shouldExportWhatTheRelayCountedUnderDerpersNamesAndOurs() throws Exception
+    {
+        final RelayMetrics metrics = new RelayMetrics();
+        final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
+        final ServerCertificate certificate = ManualCertificates.load(certdir, "127.0.0.1");
+        final TlsProvider provider = TlsProvider.detect();
+        final SslContext tls = ServerTlsContexts.create(provider, ManualCertificates.store(certificate, "127.0.0.1"),
+            MetaCertificate.create(serverKey.publicKey().toHex()));
+        toClose.add(() -> ReferenceCountUtil.release(tls));
+        final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), RANDOM);
+        final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
+            RelayConfig.defaults(ProtocolLimits.DEFAULT_WRITE_TIMEOUT_MS), metrics);
+        final RelayServer relay = RelayServer.start(new RelayServer.Settings(new InetSocketAddress(LOOPBACK, 0),
+            Optional.of(tls), -1, handshake, router, 2));
+        toClose.add(relay);
+        final StunServer stun = StunServer.start(new InetSocketAddress(LOOPBACK, 0), false);
+        toClose.add(stun);
+        final MetricsServer server = MetricsServer.start(new InetSocketAddress(LOOPBACK, 0), new MetricsSources(
+            metrics, router, Optional.of(stun.counters()), Version.get(), provider.name().toLowerCase(Locale.ROOT),
+            relay.transportName()));
+        toClose.add(server);
+
+        final EventLoopGroup group = DerpClients.newEventLoopGroup(1);
+        toClose.add(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
+        final DerpClients clients = DerpClients.builder(group).build();
+        toClose.add(clients);
+        final URI url = URI.create("https://127.0.0.1:" + relay.mainAddress().getPort() + "/derp");
+        final DerpTrust trust = DerpTrust.sha256Raw(certificate.sha256RawPin());
+        final Received toA = new Received();
+        final Received toB = new Received();
+        final DerpClient a = connect(clients, url, trust, toA);
+        final DerpClient b = connect(clients, url, trust, toB);
+        await("both clients registered", () -> 2 == metrics.currentConnections.get());
+
+        // A sends B five packets of 100..104 bytes, B sends A three of 200..202, A sends one to a key nobody has.
+        for (int i = 0; i < 5; i++)
+        {
+            assertThat(a.sendPacketAndFlush(b.publicKey(), payload(100 + i))).isTrue();
+        }
+        for (int i = 0; i < 3; i++)
+        {
+            assertThat(b.sendPacketAndFlush(a.publicKey(), payload(200 + i))).isTrue();
+        }
+        assertThat(a.sendPacketAndFlush(NodePrivateKey.generate(RANDOM).publicKey(), payload(77))).isTrue();
+        toB.await(5);
+        toA.await(3);
+        await("the drop counted", () -> 1 == metrics.packetsDropped(DropReason.UNKNOWN_DEST, RelayMetrics.KIND_OTHER));
+        stunExchange(stun.localAddress().getPort(), stun);
+        await("a housekeeping tick sampled the queues", () -> metrics.queueDepth.count(0) > 0);
+
+        final HttpResponse<String> varz = get(server, MetricsServer.VARZ_PATH, "*/*");
+        assertThat(varz.statusCode()).isEqualTo(200);
+        assertThat(varz.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+        final Map<String, Double> derper = samples(varz.body());
+        assertThat(derper).containsEntry("derp_accepts", 2.0)
+            .containsEntry("derp_current_connections", 2.0)
+            .containsEntry("derp_clients_local", 2.0)
+            .containsEntry("derp_clients_total", 2.0)
+            .containsEntry("derp_packets_received", 9.0)
+            .containsEntry("derp_bytes_received", 510.0 + 603 + 77)
+            .containsEntry("derp_packets_sent", 8.0)
+            .containsEntry("derp_bytes_sent", 510.0 + 603)
+            .containsEntry("derp_packets_received_kind{kind=\"other\"}", 9.0)
+            .containsEntry("derp_packets_received_kind{kind=\"disco\"}", 0.0)
+            .containsEntry("derp_packets_dropped{reason=\"unknown_dest\",kind=\"other\"}", 1.0)
+            .containsEntry("derp_bytes_dropped{reason=\"unknown_dest\",kind=\"other\"}", 77.0)
+            .containsEntry("derp_packets_dropped{reason=\"queue_head\",kind=\"disco\"}", 0.0)
+            .containsEntry("derp_packets_dropped{reason=\"total_queue_bytes\",kind=\"other\"}", 0.0)
+            .containsEntry("derp_websocket_accepts", 0.0)
+            .containsEntry("tls_listener_accepted_connections", 2.0)
+            .containsEntry("stun_requests{disposition=\"success\"}", 2.0)
+            .containsEntry("stun_requests{disposition=\"not_stun\"}", 1.0)
+            .containsEntry("stun_addrfamily{family=\"ipv4\"}", 2.0)
+            .containsEntry("jderper_handshake_seconds_count", 2.0)
+            .containsEntry("jderper_connections_closed_by_violation{violation=\"frame_too_large\"}", 0.0)
+            .containsEntry("jderper_info{version=\"" + Version.get() + "\",tls_provider=\"" +
+                provider.name().toLowerCase(Locale.ROOT) + "\",transport=\"" + relay.transportName() + "\"}", 1.0);
+        assertThat(derper.keySet()).filteredOn(name -> name.startsWith("derp_packets_dropped{"))
+            .as("every reason by both kinds, derper's and jderper's own").hasSize(DropReason.values().length * 2);
+        assertThat(varz.body()).contains("# TYPE derp_accepts counter\n", "# TYPE derp_current_connections gauge\n",
+            "# TYPE jderper_queue_depth_packets histogram\n").doesNotContain("derp_accepts_total", "jvm_");
+
+        final HttpResponse<String> text = get(server, MetricsServer.METRICS_PATH, "text/plain");
+        assertThat(text.statusCode()).isEqualTo(200);
+        assertThat(text.headers().firstValue("Content-Type")).hasValueSatisfying(
+            type -> assertThat(type).startsWith("text/plain; version=0.0.4"));
+        final Map<String, Double> prometheus = samples(text.body());
+        assertThat(prometheus).as("counters end in _total here").containsEntry("derp_accepts_total", 2.0)
+            .containsEntry("derp_current_connections", 2.0)
+            .containsEntry("derp_packets_sent_total", 8.0)
+            .containsEntry("derp_bytes_sent_total", 1113.0)
+            .containsEntry("derp_packets_received_total", 9.0)
+            .containsEntry("derp_bytes_received_total", 1190.0)
+            .as("the library sorts labels by name; derper's order is kept on /debug/varz")
+            .containsEntry("derp_packets_dropped_total{kind=\"other\",reason=\"unknown_dest\"}", 1.0)
+            .containsEntry("stun_requests_total{disposition=\"success\"}", 2.0)
+            .containsEntry("jderper_handshake_seconds_count", 2.0)
+            .doesNotContainKey("derp_accepts");
+        assertThat(prometheus.get("jderper_queue_depth_packets_bucket{le=\"+Inf\"}")).isPositive();
+        assertThat(prometheus.keySet()).as("the JVM's GC and memory").anyMatch(name -> name.startsWith("jvm_gc_"))
+            .anyMatch(name -> name.startsWith("jvm_memory_used_bytes"));
+
+        final HttpResponse<String> openMetrics = get(server, MetricsServer.METRICS_PATH, OPEN_METRICS);
+        assertThat(openMetrics.headers().firstValue("Content-Type")).hasValueSatisfying(
+            type -> assertThat(type).startsWith("application/openmetrics-text"));
+        assertThat(openMetrics.body()).contains("# TYPE derp_packets_sent counter\n", "derp_packets_sent_total 8.0\n",
+            "# TYPE jderper info\n").endsWith("# EOF\n");
+
+        assertThat(get(server, "/debug/vars", "*/*").statusCode()).isEqualTo(404);
+        assertThat(get(server, "/metricsx", "*/*").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void shouldBindTheDefaultAddressOnLoopbackOnly() throws Exception
+    {
+        final MetricsAddress parsed = MetricsAddress.parse(MetricsAddress.DEFAULT, false).orElseThrow();
+        assertThat(parsed.address().getAddress().isLoopbackAddress()).isTrue();
+        assertThat(parsed.address().getPort()).isEqualTo(9340);
+
+        // The default host on a free port: 127.0.0.2 reaches this host's loopback too, but not a socket bound to
+        // 127.0.0.1, while it would reach one bound to every address.
+        final MetricsServer server = MetricsServer.start(new InetSocketAddress(parsed.address().getAddress(), 0),
+            sources());
+        toClose.add(server);
+
+        assertThat(server.address().getAddress()).isEqualTo(InetAddress.ofLiteral("127.0.0.1"));
+        assertThat(get(server, MetricsServer.VARZ_PATH, "*/*").statusCode()).isEqualTo(200);
+        assertThatThrownBy(() ->
+        {
+            try (Socket socket = new Socket())
+            {
+                socket.connect(new InetSocketAddress(InetAddress.ofLiteral("127.0.0.2"), server.address().getPort()),
+                    (int)TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            }
+        }).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void shouldSayWhyAnAddressCannotBeBound() throws Exception
+    {
+        try (ServerSocket taken = new ServerSocket(0, 1, LOOPBACK))
+        {
+            assertThatThrownBy(() -> MetricsServer.start(new InetSocketAddress(LOOPBACK, taken.getLocalPort()),
+                sources())).isInstanceOf(IOException.class).hasMessageContaining("in use");
+        }
+    }
+
+    private static MetricsSources sources()
+    {
+        final RelayMetrics metrics = new RelayMetrics();
+        final ServerHandshake handshake = new ServerHandshake(NodePrivateKey.generate(RANDOM), Optional.empty(),
+            RANDOM);
+        return new MetricsSources(metrics, new Router<ByteBuf>(handshake, AdmissionPolicy.ADMIT_ALL,
+            RelayConfig.defaults(ProtocolLimits.DEFAULT_WRITE_TIMEOUT_MS), metrics), Optional.empty(), "test",
+            "none", "nio");
+    }
+
+    private DerpClient connect(final DerpClients clients, final URI url, final DerpTrust trust,
+        final Received listener) throws Exception
+    {
+        final DerpClient client = clients.open(DerpClientOptions.builder(url, NodePrivateKey.generate(RANDOM))
+            .trust(trust).build(), listener);
+        toClose.add(client::close);
+        return client.ready().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** Two Tailscale binding requests, answered, and one datagram that is not STUN, ignored. */
+    private static void stunExchange(final int port, final StunServer stun) throws Exception
+    {
+        try (DatagramSocket socket = new DatagramSocket(0, LOOPBACK))
+        {
+            socket.setSoTimeout((int)TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+            final InetSocketAddress target = new InetSocketAddress(LOOPBACK, port);
+            for (int i = 0; i < 2; i++)
+            {
+                final UnsafeBuffer request = new UnsafeBuffer(new byte[StunMessages.TAILSCALE_REQUEST_LENGTH]);
+                StunMessages.writeTailscaleRequest(request, 0, new UnsafeBuffer(new byte[12]), 0);
+                socket.send(new DatagramPacket(request.byteArray(), request.capacity(), target));
+                socket.receive(new DatagramPacket(new byte[64], 64));
+            }
+            final byte[] junk = "not stun".getBytes(StandardCharsets.US_ASCII);
+            socket.send(new DatagramPacket(junk, junk.length, target));
+        }
+        await("the junk datagram counted", () -> 1 == stun.counters().ignored.sum());
+    }
+
+    private HttpResponse<String> get(final MetricsServer server, final String path, final String accept)
+        throws Exception
+    {
+        final InetSocketAddress address = server.address();
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + address.getAddress().getHostAddress() + ":" +
+            address.getPort() + path)).header("Accept", accept).timeout(Duration.ofSeconds(WAIT_SECONDS)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Every sample line of a Prometheus text page, {@code name{labels}} to value. */
+    private static Map<String, Double> samples(final String page)
+    {
+        final Map<String, Double> samples = new HashMap<>();
+        for (final String line : page.split("\n"))
+        {
+            if (line.isEmpty() || line.startsWith("#"))
+            {
+                continue;
+            }
+            final int space = line.lastIndexOf(' ');
+            final Double previous = samples.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+            assertThat(previous).as("one sample per series: %s", line).isNull();
+        }
+        return samples;
+    }
+
+    private static byte[] payload(final int length)
+    {
+        final byte[] data = new byte[length];
+        // Not disco: disco packets start with the magic "TS💬".
+        data[0] = 1;
+        return data;
+    }
+
+    private static void await(final String what, final BooleanSupplier condition) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Counts the packets a client receives. */
+    private static final class Received implements DerpClientListener
+    {
+        private final BlockingQueue<Integer> lengths = new LinkedBlockingQueue<>();
+
+        @Override
+        public void onRecvPacket(final DerpClient client, final DirectBuffer source, final int sourceOffset,
+            final DirectBuffer data, final int dataOffset, final int dataLength)
+        {
+            lengths.add(dataLength);
+        }
+
+        void await(final int count) throws InterruptedException
+        {
+            for (int i = 0; i < count; i++)
+            {
+                assertThat(lengths.poll(WAIT_SECONDS, TimeUnit.SECONDS)).as("packet %d of %d", i + 1, count)
+                    .isNotNull();
+            }
+        }
+    }
+}
