@@ -371,7 +371,8 @@ public final class Main
         {
             if (address.explicit())
             {
-                throw new StartupException("-metrics-addr " + address.address() + ": cannot listen: " +
+                throw new StartupException("-metrics-addr " + ConfigSummary.hostPort(
+                    address.address().getAddress().getHostAddress(), address.address().getPort()) + ": cannot listen: " +
                     ex.getMessage());
             }
             LOG.warn("no metrics listener: the default {} cannot be bound ({}); -metrics-addr picks another " +
