@@ -116,6 +116,10 @@ final class ConfigSummary
         {
             endpoints.add("STUN        UDP " + port(bind, options.stunPort()));
         }
+        endpoints.add(options.metricsAddr().map(metrics -> "metrics     TCP " + port(
+            metrics.address().getAddress().isAnyLocalAddress() ? "*" : metrics.address().getAddress().getHostAddress(),
+            metrics.address().getPort()) + ": /metrics, /debug/varz" + (metrics.explicit() ? "" :
+            " (skipped with a warning if taken)")).orElse("metrics     off (-metrics-addr)"));
         for (final MeshPeerAddress peer : options.meshWith())
         {
             endpoints.add("mesh peer   dials " + peer.url() + (null == peer.dialHost() ? "" :

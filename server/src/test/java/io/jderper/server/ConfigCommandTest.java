@@ -107,6 +107,23 @@ class ConfigCommandTest
     }
 
     @Test
+    void shouldListTheMetricsListenerFromTheFlagOrTheEnvironment()
+    {
+        assertThat(run(Map.of())).isZero();
+        assertThat(out()).contains("  metrics     TCP 127.0.0.1:9340: /metrics, /debug/varz (skipped with a warning if " +
+            "taken)\n");
+        out.reset();
+
+        assertThat(run(Map.of("DERP_METRICS_ADDR", ":9341"))).isZero();
+        assertThat(out()).contains("  metrics     TCP *:9341: /metrics, /debug/varz\n")
+            .containsPattern("  -metrics-addr  +:9341  +env DERP_METRICS_ADDR\n");
+        out.reset();
+
+        assertThat(run(Map.of("DERP_METRICS_ADDR", ":9341"), "-metrics-addr", "off")).isZero();
+        assertThat(out()).contains("  metrics     off (-metrics-addr)\n");
+    }
+
+    @Test
     void shouldPrintWarnings()
     {
         assertThat(run(Map.of("DERP_HOSTNAM", "derp.example.com"))).isZero();

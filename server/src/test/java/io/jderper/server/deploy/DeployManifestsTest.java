@@ -127,7 +127,13 @@ class DeployManifestsTest
         assertThat(containerPorts).containsExactlyInAnyOrderEntriesOf(Map.of(
             "https", listenPort() + "/TCP",
             "http", options.httpPort() + "/TCP",
-            "stun", options.stunPort() + "/UDP"));
+            "stun", options.stunPort() + "/UDP",
+            "metrics", options.metricsAddr().orElseThrow().address().getPort() + "/TCP"));
+        assertThat(statefulSet.at("/spec/template/metadata/annotations/prometheus.io~1port").asInt())
+            .as("the scrape annotation names the metrics port").isEqualTo(Integer.parseInt(
+                containerPorts.get("metrics").split("/")[0]));
+        assertThat(options.metricsAddr().orElseThrow().address().getAddress().isAnyLocalAddress())
+            .as("Prometheus scrapes the pod's address, not its loopback").isTrue();
 
         final JsonNode podLabels = statefulSet.at("/spec/template/metadata/labels");
         final List<JsonNode> services = documents.stream().filter(doc -> "Service".equals(doc.path("kind").asText()))
