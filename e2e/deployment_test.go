@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -136,7 +137,65 @@ func (s *scenario) checkRelayed() {
 	s.a.streamTo(s, s.b)
 	s.a.checkPingAndStatus(s, s.b)
 	s.b.checkPingAndStatus(s, s.a)
+	s.checkRelayMetrics()
 	s.checkRelayCounters()
+}
+
+// metricsAddr is where the relay serves Prometheus metrics when the README's
+// command leaves -metrics-addr at its default: loopback, in the relay's namespace.
+const metricsAddr = "127.0.0.1:9340"
+
+// checkRelayMetrics scrapes the running relay as Prometheus would: the
+// stream's packets are in derp_packets_sent, the netchecks' STUN requests in
+// stun_requests, and derper's own names (/debug/varz) carry the same count.
+func (s *scenario) checkRelayMetrics() {
+	t := s.t
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(_ context.Context, network, address string) (net.Conn, error) {
+			return onNamespaceThread(s.ns.name, func() (net.Conn, error) {
+				return net.DialTimeout(network, address, 5*time.Second)
+			})
+		},
+	}}
+	scrape := func(path string) string {
+		resp, err := client.Get("http://" + metricsAddr + path)
+		if err != nil {
+			t.Fatalf("scraping %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("scraping %s: status %d, %v", path, resp.StatusCode, err)
+		}
+		return string(body)
+	}
+	value := func(text, series string) float64 {
+		m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("no series %s in the scrape", series)
+		}
+		v, err := strconv.ParseFloat(m[1], 64)
+		if err != nil {
+			t.Fatalf("series %s: %v", series, err)
+		}
+		return v
+	}
+	metrics := scrape("/metrics")
+	packets := value(metrics, "derp_packets_sent_total")
+	bytesSent := value(metrics, "derp_bytes_sent_total")
+	stun := value(metrics, `stun_requests_total{disposition="success"}`)
+	t.Logf("metrics: derp_packets_sent_total %.0f, derp_bytes_sent_total %.0f, STUN successes %.0f", packets,
+		bytesSent, stun)
+	if packets < minRelayedPackets || bytesSent < 2*streamBytes {
+		t.Errorf("metrics say the relay sent %.0f packets / %.0f bytes; the stream alone needs at least %d / %d",
+			packets, bytesSent, minRelayedPackets, 2*streamBytes)
+	}
+	if stun < 2 {
+		t.Errorf("metrics count %.0f STUN successes; each node's netcheck needs at least one", stun)
+	}
+	if varz := value(scrape("/debug/varz"), "derp_packets_sent"); varz < packets {
+		t.Errorf("/debug/varz derp_packets_sent %.0f, below /metrics' %.0f scraped before it", varz, packets)
+	}
 }
 
 func (s *scenario) substitution(socket string, placeholders map[string]string) substitution {
