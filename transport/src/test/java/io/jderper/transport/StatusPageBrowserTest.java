@@ -2,24 +2,17 @@ package io.jderper.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jderper.core.admission.AdmissionPolicy;
-import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
 import io.jderper.core.protocol.FrameType;
 import io.jderper.core.router.DropReason;
-import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
-import io.jderper.core.router.Router;
 import io.jderper.transport.http.HttpPages;
 import io.jderper.transport.http.StatusPage;
-import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,7 +20,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -64,13 +56,7 @@ class StatusPageBrowserTest
 
     private void start(final HttpPages pages) throws InterruptedException
     {
-        final SecureRandom random = new SecureRandom();
-        final ServerHandshake handshake = new ServerHandshake(NodePrivateKey.generate(random), Optional.empty(),
-            random);
-        final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL, RelayConfig.defaults(2_000),
-            metrics);
-        server = RelayServer.start(new RelayServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            Optional.empty(), -1, handshake, router, 1).withPages(pages));
+        server = RelayServer.start(LoopbackRelays.plainHttp(metrics).withPages(pages));
     }
 
     private TestDerpClient connect() throws Exception

@@ -1,28 +1,20 @@
 package io.jderper.transport.http;
 
-import io.jderper.core.admission.AdmissionPolicy;
-import io.jderper.core.handshake.ServerHandshake;
-import io.jderper.core.key.NodePrivateKey;
-import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
-import io.jderper.core.router.Router;
+import io.jderper.transport.LoopbackRelays;
 import io.jderper.transport.RelayServer;
-import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -48,13 +40,7 @@ class MainListenerPagesTest
 
     private void start(final HttpPages pages) throws InterruptedException
     {
-        final SecureRandom random = new SecureRandom();
-        final ServerHandshake handshake = new ServerHandshake(NodePrivateKey.generate(random), Optional.empty(),
-            random);
-        final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL, RelayConfig.defaults(2_000),
-            new RelayMetrics());
-        server = RelayServer.start(new RelayServer.Settings(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-            Optional.empty(), -1, handshake, router, 1).withPages(pages));
+        server = RelayServer.start(LoopbackRelays.plainHttp(new RelayMetrics()).withPages(pages));
     }
 
     /** A response as read off the socket: status code, headers (names lower-cased), body. */
