@@ -62,7 +62,10 @@ class GrafanaDashboardTest
         }
     }
 
-    private static Set<String> servedSeriesNames() throws Exception
+    /**
+     * @return the names of the series a fresh relay's {@code /metrics} serves.
+     */
+    static Set<String> servedSeriesNames() throws Exception
     {
         final SecureRandom random = new SecureRandom();
         final RelayMetrics metrics = new RelayMetrics();
