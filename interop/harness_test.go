@@ -365,12 +365,7 @@ func serverCommand(t *testing.T, args []string) (*exec.Cmd, string, error) {
 			}
 			java = p
 		}
-		full := append([]string{
-			"--enable-native-access=ALL-UNNAMED",
-			"--sun-misc-unsafe-memory-access=allow",
-			"-jar", jar,
-		}, args...)
-		return exec.Command(java, full...), "jderper", nil
+		return jderperJarCommand(java, jar, args), "jderper", nil
 	case sel == serverGoDerper:
 		bin := goToolBinary(t, "tailscale.com/cmd/derper", "derper")
 		return exec.Command(bin, args...), serverGoDerper, nil
@@ -383,6 +378,16 @@ func serverCommand(t *testing.T, args []string) (*exec.Cmd, string, error) {
 	default:
 		return nil, "", fmt.Errorf("%s=%q: want empty, \"jar\", %q or %q", envServer, sel, serverGoDerper, serverGoDerper+":/path/to/derper")
 	}
+}
+
+// jderperJarCommand runs the relay from its jar with the JVM options it needs.
+func jderperJarCommand(java, jar string, args []string) *exec.Cmd {
+	full := append([]string{
+		"--enable-native-access=ALL-UNNAMED",
+		"--sun-misc-unsafe-memory-access=allow",
+		"-jar", jar,
+	}, args...)
+	return exec.Command(java, full...)
 }
 
 func freePort(t *testing.T) int {
