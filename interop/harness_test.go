@@ -317,18 +317,7 @@ func startRawServer(t *testing.T, args []string) *server {
 		t.Fatal(err)
 	}
 	s := &server{Kind: kind, cmd: cmd, out: new(syncBuffer), exited: make(chan struct{})}
-	cmd.Dir = t.TempDir()
-	cmd.Stdout, cmd.Stderr = s.out, s.out
-	cmd.SysProcAttr = newProcessGroupAttr()
-	t.Logf("starting %s: %s", kind, strings.Join(cmd.Args, " "))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() { s.stop(t) })
+	s.launch(t, "")
 	for i, a := range args {
 		if a == "-a" && i+1 < len(args) {
 			_, port, _ := net.SplitHostPort(args[i+1])
@@ -340,6 +329,25 @@ func startRawServer(t *testing.T, args []string) *server {
 		}
 	}
 	return s
+}
+
+// launch starts s.cmd in a temporary directory and a process group of its
+// own, its output into s.out, and stops it when the test ends. envNote is
+// logged before the command line: the variables the run adds, if any.
+func (s *server) launch(t *testing.T, envNote string) {
+	t.Helper()
+	s.cmd.Dir = t.TempDir()
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	s.cmd.SysProcAttr = newProcessGroupAttr()
+	t.Logf("starting %s: %s%s", s.Kind, envNote, strings.Join(s.cmd.Args, " "))
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", s.cmd.Path, err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	t.Cleanup(func() { s.stop(t) })
 }
 
 // serverCommand builds the command line for the configured server kind.

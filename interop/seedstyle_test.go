@@ -106,18 +106,11 @@ func startSeedStyle(t *testing.T, args, env []string, certDir string, port, stun
 	cmd.Env = append(cmd.Env, env...)
 	s := &server{Kind: "jderper", HostName: seedHost, Port: port, STUNPort: stunPort, CertDir: certDir, cmd: cmd,
 		out: new(syncBuffer), exited: make(chan struct{})}
-	cmd.Dir = t.TempDir()
-	cmd.Stdout, cmd.Stderr = s.out, s.out
-	cmd.SysProcAttr = newProcessGroupAttr()
-	t.Logf("starting jderper: %s %s", strings.Join(env, " "), strings.Join(cmd.Args, " "))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
+	envNote := ""
+	if len(env) > 0 {
+		envNote = strings.Join(env, " ") + " "
 	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() { s.stop(t) })
+	s.launch(t, envNote)
 	deadline := time.Now().Add(startupTimeout)
 	if err := s.waitPort(port, deadline); err != nil {
 		s.outputShown = true
