@@ -39,6 +39,8 @@ public final class ProtocolLimits
     public static final long KEEP_ALIVE_MS = 60_000;
     /** Upper bound (exclusive) of the KeepAlive jitter. */
     public static final long KEEP_ALIVE_JITTER_MS = 5_000;
+    /** A client gives up on a server silent this long, two KeepAlive periods (spec §8, the 120 s read deadline). */
+    public static final long CLIENT_READ_TIMEOUT_MS = 120_000;
     /** Per-write deadline for mesh-privileged connections. */
     public static final long MESH_WRITE_TIMEOUT_MS = 30_000;
     /** Default per-write deadline for ordinary clients ({@code -tcp-write-timeout}). */

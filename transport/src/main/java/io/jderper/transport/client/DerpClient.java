@@ -105,6 +105,7 @@ public final class DerpClient
     private final String target;
     private final CompletableFuture<DerpClient> ready = new CompletableFuture<>();
     private final Handler handler = new Handler();
+    private final Runnable readTimer = this::onReadTimer;
 
     // Read by any thread.
     private volatile byte state = STATE_RESOLVING;
@@ -118,7 +119,9 @@ public final class DerpClient
 
     // Event loop only.
     private ChannelFuture connectFuture;
+    // The handshake timer, then the read timer.
     private ScheduledFuture<?> timeout;
+    private long lastReadNanos;
     private DerpClientException failure;
     private boolean finished;
     private boolean unflushed;
@@ -394,7 +397,7 @@ public final class DerpClient
     {
         closeRequested = true;
         final Channel ch = channel;
-        if (null != ch)
+        if (null != ch && ch.isRegistered())
         {
             ch.close();
         }
@@ -530,15 +533,24 @@ public final class DerpClient
             {
                 if (!f.isSuccess())
                 {
-                    fail(new DerpClientException("cannot connect to " + target + ": " + describe(f.cause()),
-                        f.cause()));
+                    final DerpClientException failed = new DerpClientException(
+                        "cannot connect to " + target + ": " + describe(f.cause()), f.cause());
+                    // A channel that could not be made or registered may report on another thread.
+                    if (loop.inEventLoop())
+                    {
+                        fail(failed);
+                    }
+                    else
+                    {
+                        loop.execute(() -> fail(failed));
+                    }
                 }
             });
         }
         ch.closeFuture().addListener(f -> finish());
         if (closeRequested)
         {
-            ch.close();
+            closeChannel(ch);
         }
     }
 
@@ -551,27 +563,13 @@ public final class DerpClient
         {
             return;
         }
-        if (closeRequested)
+        if (!closeRequested)
         {
-            // A failure after close() is its consequence (a connect or TLS handshake cut short): not reported.
-            final Channel ch = channel;
-            if (null != ch)
-            {
-                ch.close();
-            }
-            return;
+            failure = cause;
+            state = STATE_CLOSED;
         }
-        failure = cause;
-        state = STATE_CLOSED;
-        final Channel ch = channel;
-        if (null != ch)
-        {
-            ch.close();
-        }
-        else
-        {
-            finish();
-        }
+        // A failure after close() is its consequence (a connect or TLS handshake cut short): not reported.
+        closeBeforeChannel();
     }
 
     private void closeBeforeChannel()
@@ -579,10 +577,27 @@ public final class DerpClient
         final Channel ch = channel;
         if (null != ch)
         {
+            closeChannel(ch);
+        }
+        else
+        {
+            finish();
+        }
+    }
+
+    /**
+     * Closes the channel. One that never joined a loop (the process was out of descriptors, or registration
+     * failed) has no pipeline to close through and its close future never completes, so the client ends here.
+     */
+    private void closeChannel(final Channel ch)
+    {
+        if (ch.isRegistered())
+        {
             ch.close();
         }
         else
         {
+            ch.unsafe().closeForcibly();
             finish();
         }
     }
@@ -802,7 +817,32 @@ public final class DerpClient
             timeout = null;
         }
         state = STATE_READY;
+        lastReadNanos = loop.ticker().nanoTime();
+        timeout = loop.schedule(readTimer, options.readTimeoutMs(), TimeUnit.MILLISECONDS);
         ready.complete(this);
+    }
+
+    /**
+     * Ends a connection the server has been silent on for the read timeout: a server sends KeepAlive every 60 s, so
+     * this one is gone without a FIN (spec §8: Go's client reads with a 120 s deadline). One timer per period, not
+     * one per read: each read only stamps the time.
+     */
+    private void onReadTimer()
+    {
+        if (finished || STATE_READY != state)
+        {
+            return;
+        }
+        final long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(options.readTimeoutMs());
+        final long silentNanos = loop.ticker().nanoTime() - lastReadNanos;
+        if (silentNanos >= timeoutNanos)
+        {
+            fail(new DerpClientException("no data from " + target + " for " +
+                TimeUnit.NANOSECONDS.toMillis(silentNanos) + " ms (read timeout " + options.readTimeoutMs() +
+                " ms): the server or the path to it is gone"));
+            return;
+        }
+        timeout = loop.schedule(readTimer, timeoutNanos - silentNanos, TimeUnit.NANOSECONDS);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1041,6 +1081,7 @@ public final class DerpClient
                 {
                     return;
                 }
+                lastReadNanos = loop.ticker().nanoTime();
                 if (STATE_AWAIT_HTTP == state)
                 {
                     append(in, in.readableBytes());

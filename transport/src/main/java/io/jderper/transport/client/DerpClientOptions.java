@@ -17,6 +17,8 @@ public final class DerpClientOptions
 {
     /** Default bound on DNS, TCP, TLS, HTTP upgrade and DERP handshake together, as Tailscale's client (§8.6). */
     public static final long DEFAULT_HANDSHAKE_TIMEOUT_MS = ProtocolLimits.HANDSHAKE_TIMEOUT_MS;
+    /** Default bound on a ready connection's silence: a dead server (no FIN, no RST) is noticed, as in Go. */
+    public static final long DEFAULT_READ_TIMEOUT_MS = ProtocolLimits.CLIENT_READ_TIMEOUT_MS;
 
     private final URI url;
     private final boolean tls;
@@ -34,6 +36,7 @@ public final class DerpClientOptions
     private final String idealNode;
     private final String bearerToken;
     private final long handshakeTimeoutMs;
+    private final long readTimeoutMs;
 
     private DerpClientOptions(final Builder builder, final String host, final int port, final String requestTarget)
     {
@@ -53,6 +56,7 @@ public final class DerpClientOptions
         this.idealNode = builder.idealNode;
         this.bearerToken = builder.bearerToken;
         this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
+        this.readTimeoutMs = builder.readTimeoutMs;
     }
 
     /**
@@ -204,6 +208,15 @@ public final class DerpClientOptions
     }
 
     /**
+     * @return how long a ready connection may go without a byte from the server before the client gives up on it,
+     *     in milliseconds.
+     */
+    public long readTimeoutMs()
+    {
+        return readTimeoutMs;
+    }
+
+    /**
      * The ClientInfo JSON, with fields in the order Go emits them (spec §2.7).
      *
      * @return e.g. {@code {"version":2,"CanAckPings":true}}.
@@ -231,7 +244,8 @@ public final class DerpClientOptions
             (tls ? ", trust=" + trust : "") + (null == localAddress ? "" : ", local=" + localAddress.getHostAddress()) +
             (dialHost.equals(host) ? "" : ", dial=" + dialHost) +
             ", fastStart=" + fastStart + ", canAckPings=" + canAckPings + ", prober=" + prober +
-            ", mesh=" + (null != meshKey) + ", handshakeTimeoutMs=" + handshakeTimeoutMs + '}';
+            ", mesh=" + (null != meshKey) + ", handshakeTimeoutMs=" + handshakeTimeoutMs +
+            ", readTimeoutMs=" + readTimeoutMs + '}';
     }
 
     /**
@@ -251,6 +265,7 @@ public final class DerpClientOptions
         private String dialHost;
         private String bearerToken;
         private long handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+        private long readTimeoutMs = DEFAULT_READ_TIMEOUT_MS;
 
         private Builder(final URI url, final NodePrivateKey privateKey)
         {
@@ -365,6 +380,17 @@ public final class DerpClientOptions
         }
 
         /**
+         * @param readTimeoutMs how long a ready connection may go without a byte from the server, in milliseconds;
+         *                      servers send KeepAlive every 60 s, so the default is twice that, as Go's client.
+         * @return this.
+         */
+        public Builder readTimeoutMs(final long readTimeoutMs)
+        {
+            this.readTimeoutMs = readTimeoutMs;
+            return this;
+        }
+
+        /**
          * @return the checked options.
          * @throws IllegalArgumentException naming the bad setting.
          */
@@ -407,6 +433,10 @@ public final class DerpClientOptions
             if (handshakeTimeoutMs <= 0)
             {
                 throw new IllegalArgumentException("handshakeTimeoutMs=" + handshakeTimeoutMs + ", must be > 0");
+            }
+            if (readTimeoutMs <= 0)
+            {
+                throw new IllegalArgumentException("readTimeoutMs=" + readTimeoutMs + ", must be > 0");
             }
             return new DerpClientOptions(this, host, port, target);
         }

@@ -24,6 +24,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -230,6 +231,29 @@ class DerpClientFramingTest
 
         assertThat(Recorder.next(recorder.serverPings)).isEqualTo(0x1122334455667788L);
         assertThat(readOutbound()).isEqualTo(HEX.parseHex("13000000081122334455667788"));
+    }
+
+    @Test
+    void shouldGiveUpOnAServerSilentForTheReadTimeout() throws Exception
+    {
+        open(options().build());
+        channel.freezeTime();
+        handshake(64);
+
+        channel.advanceTimeBy(DerpClientOptions.DEFAULT_READ_TIMEOUT_MS - 1_000, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("open before the timeout").isTrue();
+        // A KeepAlive is all a healthy idle server sends; it counts.
+        feed(frame(FrameType.KEEP_ALIVE, new byte[0]), 5);
+        channel.advanceTimeBy(DerpClientOptions.DEFAULT_READ_TIMEOUT_MS - 1_000, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+        assertThat(channel.isOpen()).as("open: the KeepAlive restarted the wait").isTrue();
+        channel.advanceTimeBy(2_000, TimeUnit.MILLISECONDS);
+        channel.runScheduledPendingTasks();
+
+        assertThat(channel.isOpen()).as("open after the timeout").isFalse();
+        assertThat(recorder.awaitClosed()).isInstanceOf(DerpClientException.class)
+            .hasMessageContaining("no data from http://derp.test/derp for 121000 ms (read timeout 120000 ms)");
     }
 
     @Test
