@@ -91,6 +91,8 @@ public final class RelayMetrics
     public final LongAdder rateLimitWaited = new LongAdder();
     /** Clients admitted by fail-open while the admission URL could not be asked. */
     public final LongAdder admissionFailOpen = new LongAdder();
+    /** What {@code /bootstrap-dns} was asked (derper's {@code bootstrap_dns_*}). */
+    public final BootstrapDnsCounters bootstrapDns = new BootstrapDnsCounters();
 
     /**
      * Nanoseconds from the {@code /derp} upgrade to ServerInfo (ClientInfo, admission), one value per connection
@@ -109,6 +111,8 @@ public final class RelayMetrics
     private final LongAdder[][] packetsDropped = newGrid();
     private final LongAdder[][] bytesDropped = newGrid();
     private final LongAdder[] violations = new LongAdder[Violation.values().length];
+    private final LongAdder[] tlsHandshakes = newAdders(TlsVersion.values().length);
+    private final AtomicLong[] tlsOpen = new AtomicLong[TlsVersion.values().length];
 
     /**
      * Creates all series at zero, as derper pre-creates its drop counters.
@@ -118,6 +122,10 @@ public final class RelayMetrics
         for (int i = 0; i < violations.length; i++)
         {
             violations[i] = new LongAdder();
+        }
+        for (int i = 0; i < tlsOpen.length; i++)
+        {
+            tlsOpen[i] = new AtomicLong();
         }
     }
 
@@ -244,6 +252,45 @@ public final class RelayMetrics
             }
         }
         return out.toString();
+    }
+
+    /**
+     * Counts a TLS connection to the main listener whose handshake succeeded, open until {@link #tlsClosed} (derper's
+     * {@code derper_tls_request_version} and {@code derper_tls_active_version}). Once per connection, never per
+     * packet.
+     *
+     * @param version the version it negotiated.
+     */
+    public void tlsOpened(final TlsVersion version)
+    {
+        tlsHandshakes[version.ordinal()].increment();
+        tlsOpen[version.ordinal()].incrementAndGet();
+    }
+
+    /**
+     * @param version the version of a connection counted by {@link #tlsOpened} that has now closed.
+     */
+    public void tlsClosed(final TlsVersion version)
+    {
+        tlsOpen[version.ordinal()].decrementAndGet();
+    }
+
+    /**
+     * @param version a TLS version.
+     * @return connections that completed a handshake with it so far.
+     */
+    public long tlsHandshakes(final TlsVersion version)
+    {
+        return tlsHandshakes[version.ordinal()].sum();
+    }
+
+    /**
+     * @param version a TLS version.
+     * @return connections with it open now.
+     */
+    public long tlsOpen(final TlsVersion version)
+    {
+        return tlsOpen[version.ordinal()].get();
     }
 
     /**

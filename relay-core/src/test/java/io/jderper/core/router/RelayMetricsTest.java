@@ -30,4 +30,36 @@ class RelayMetricsTest
             "dropped_unknown_dest=1", "dropped_queue_head=2", "closed_frame_stalled=1");
         assertThat(metrics.summary()).as("only what happened").doesNotContain("dropped_queue_bytes", "closed_http");
     }
+
+    @Test
+    void shouldMapSessionProtocolsToDerpersTlsLabels()
+    {
+        assertThat(TlsVersion.ofProtocol("TLSv1.3").label()).isEqualTo("1.3");
+        assertThat(TlsVersion.ofProtocol("TLSv1.2").label()).isEqualTo("1.2");
+        assertThat(TlsVersion.ofProtocol("TLSv1.1")).isEqualTo(TlsVersion.UNKNOWN);
+        assertThat(TlsVersion.ofProtocol("NONE")).isEqualTo(TlsVersion.UNKNOWN);
+        assertThat(TlsVersion.ofProtocol("")).isEqualTo(TlsVersion.UNKNOWN);
+        assertThat(TlsVersion.ofProtocol(null).label()).isEqualTo("unknown");
+    }
+
+    @Test
+    void shouldCountTlsConnectionsByVersionAndKeepThoseOpen()
+    {
+        final RelayMetrics metrics = new RelayMetrics();
+        metrics.tlsOpened(TlsVersion.TLS_1_3);
+        metrics.tlsOpened(TlsVersion.TLS_1_3);
+        metrics.tlsOpened(TlsVersion.TLS_1_2);
+        metrics.tlsClosed(TlsVersion.TLS_1_3);
+
+        assertThat(metrics.tlsHandshakes(TlsVersion.TLS_1_3)).isEqualTo(2);
+        assertThat(metrics.tlsHandshakes(TlsVersion.TLS_1_2)).isEqualTo(1);
+        assertThat(metrics.tlsHandshakes(TlsVersion.UNKNOWN)).isZero();
+        assertThat(metrics.tlsOpen(TlsVersion.TLS_1_3)).isEqualTo(1);
+        assertThat(metrics.tlsOpen(TlsVersion.TLS_1_2)).isEqualTo(1);
+
+        metrics.tlsClosed(TlsVersion.TLS_1_2);
+
+        assertThat(metrics.tlsOpen(TlsVersion.TLS_1_2)).isZero();
+        assertThat(metrics.tlsHandshakes(TlsVersion.TLS_1_2)).as("cumulative").isEqualTo(1);
+    }
 }
