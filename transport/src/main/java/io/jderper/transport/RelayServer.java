@@ -4,6 +4,8 @@ import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.protocol.Violation;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
+import io.jderper.core.router.TlsVersion;
+import io.jderper.tls.ClientHelloPeek;
 import io.jderper.transport.derp.DerpUpgrade;
 import io.jderper.transport.derp.RelayLoops;
 import io.jderper.transport.http.HttpPages;
@@ -37,6 +39,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -205,7 +208,7 @@ public final class RelayServer implements AutoCloseable
                         pipeline.addLast("tls-sniffer", new TlsSniffer(tls, metrics, settings.acmeTlsAlpn()));
                         pipeline.addLast(TlsHandshakeDeadline.NAME,
                             new TlsHandshakeDeadline(inputs.handshake(), metrics));
-                        pipeline.addLast("tls-failures", new TlsFailureLogger(metrics));
+                        pipeline.addLast("tls-handshake-outcome", new TlsHandshakeOutcome(metrics));
                     });
                     addMainHttpHandlers(pipeline, upgrade, settings.derp(), settings.derpMap(), inputs,
                         settings.pages());
@@ -418,13 +421,21 @@ public final class RelayServer implements AutoCloseable
     }
 
     /**
-     * Logs and counts failed TLS handshakes (garbage after a TLS-looking first byte, old protocol versions).
+     * Logs and counts failed TLS handshakes (garbage after a TLS-looking first byte, old protocol versions), and
+     * counts successful ones by the version negotiated, open until the connection closes.
+     *
+     * <p>derper counts {@code derper_tls_request_version} per HTTP request over TLS and holds
+     * {@code derper_tls_active_version} while the request is served; jderper counts per connection, at the
+     * handshake, and holds the gauge until the close. For {@code /derp}, which is one request for the connection's
+     * life, the two agree; a client sending several requests on one connection (probes with keep-alive) counts once
+     * here. An ACME tls-alpn-01 validation, which carries no HTTP request, is not counted, as in derper. Once per
+     * connection, so the packet path never sees it.
      */
-    private static final class TlsFailureLogger extends ChannelInboundHandlerAdapter
+    private static final class TlsHandshakeOutcome extends ChannelInboundHandlerAdapter
     {
         private final RelayMetrics metrics;
 
-        TlsFailureLogger(final RelayMetrics metrics)
+        TlsHandshakeOutcome(final RelayMetrics metrics)
         {
             this.metrics = metrics;
         }
@@ -436,6 +447,7 @@ public final class RelayServer implements AutoCloseable
             {
                 if (completion.isSuccess())
                 {
+                    countVersion(ctx);
                     ctx.pipeline().remove(this);
                 }
                 else if (ctx.channel().isActive())
@@ -450,6 +462,19 @@ public final class RelayServer implements AutoCloseable
                 }
             }
             super.userEventTriggered(ctx, event);
+        }
+
+        private void countVersion(final ChannelHandlerContext ctx)
+        {
+            final SslHandler tls = ctx.pipeline().get(SslHandler.class);
+            if (null == tls || ClientHelloPeek.ACME_TLS_1.equals(tls.applicationProtocol()))
+            {
+                return;
+            }
+            final TlsVersion version = TlsVersion.ofProtocol(tls.engine().getSession().getProtocol());
+            metrics.tlsOpened(version);
+            // Runs at once if the channel has closed already, so every connection counted open is counted closed.
+            ctx.channel().closeFuture().addListener(closed -> metrics.tlsClosed(version));
         }
 
         @Override

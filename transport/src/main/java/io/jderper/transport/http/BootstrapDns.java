@@ -1,5 +1,6 @@
 package io.jderper.transport.http;
 
+import io.jderper.core.router.BootstrapDnsCounters;
 import io.netty.util.NetUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedSet;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Callable;
@@ -65,12 +67,13 @@ public final class BootstrapDns
     }
 
     private final List<String> published;
+    private final Set<String> publishedNames;
     private final List<String> unpublished;
     private final Resolver resolver;
     private final Duration timeout;
     /** Each name's addresses as last resolved, kept through failed lookups; guarded by this. */
     private final Map<String, List<String>> lastKnown = new HashMap<>();
-    private volatile Answers answers = new Answers("", Map.of());
+    private volatile Answers answers = new Answers("", Set.of(), Map.of());
 
     /**
      * @param published   names answered to every request.
@@ -85,6 +88,7 @@ public final class BootstrapDns
         published.forEach(BootstrapDns::checkName);
         unpublished.forEach(BootstrapDns::checkName);
         this.published = List.copyOf(published);
+        this.publishedNames = Set.copyOf(published);
         this.unpublished = List.copyOf(unpublished);
         this.resolver = resolver;
         this.timeout = timeout;
@@ -162,6 +166,47 @@ public final class BootstrapDns
             {
                 return hit;
             }
+        }
+        return current.published();
+    }
+
+    /**
+     * As {@link #answer(String)}, counting a {@code ?q=} name as derper's {@code handleBootstrapDNS} does: an
+     * unpublished name with addresses is an unpublished hit (answered to every client: jderper has no rollout
+     * percentages, so never a percent miss); else a published name is a published hit if it has addresses and a
+     * published miss if it has none yet; any other name is an unpublished miss. derper drops a name whose last lookup
+     * failed from its cache, so that a query for it counts as an unpublished miss; jderper keeps the addresses it had,
+     * and only a published name that never resolved is a published miss. Never blocks.
+     *
+     * @param query    the {@code q} parameter, or null if none.
+     * @param counters where the name is counted (the request itself is counted by the caller).
+     * @return as {@link #answer(String)}.
+     */
+    public String answer(final String query, final BootstrapDnsCounters counters)
+    {
+        final Answers current = answers;
+        if (null == query || query.isEmpty())
+        {
+            return current.published();
+        }
+        counters.queried(query);
+        final String hit = current.unpublished().get(query);
+        if (null != hit)
+        {
+            counters.unpublishedHits.increment();
+            return hit;
+        }
+        if (current.publishedResolved().contains(query))
+        {
+            counters.publishedHits.increment();
+        }
+        else if (publishedNames.contains(query))
+        {
+            counters.publishedMisses.increment();
+        }
+        else
+        {
+            counters.unpublishedMisses.increment();
         }
         return current.published();
     }
@@ -259,7 +304,8 @@ public final class BootstrapDns
                 unpublishedAnswers.put(name, json(Map.of(name, addresses)));
             }
         }
-        return new Answers(published.isEmpty() ? "" : json(publishedAddresses), Map.copyOf(unpublishedAnswers));
+        return new Answers(published.isEmpty() ? "" : json(publishedAddresses),
+            Set.copyOf(publishedAddresses.keySet()), Map.copyOf(unpublishedAnswers));
     }
 
     /**
@@ -329,10 +375,11 @@ public final class BootstrapDns
     /**
      * The bodies served until the next refresh.
      *
-     * @param published   every published name's addresses.
-     * @param unpublished each unpublished name's own answer.
+     * @param published         every published name's addresses.
+     * @param publishedResolved the published names that have addresses.
+     * @param unpublished       each unpublished name's own answer.
      */
-    private record Answers(String published, Map<String, String> unpublished)
+    private record Answers(String published, Set<String> publishedResolved, Map<String, String> unpublished)
     {
     }
 }

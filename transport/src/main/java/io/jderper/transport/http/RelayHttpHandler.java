@@ -1,5 +1,6 @@
 package io.jderper.transport.http;
 
+import io.jderper.core.router.BootstrapDnsCounters;
 import io.jderper.transport.derp.DerpUpgrade;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -35,6 +36,7 @@ public final class RelayHttpHandler extends HttpEndpointHandler
     private final Optional<Supplier<String>> derpMap;
     private final HttpPages pages;
     private final DebugPages debugPages;
+    private final BootstrapDnsCounters bootstrapDnsCounters;
 
     /**
      * @param upgrade     performs the {@code /derp} upgrade.
@@ -51,6 +53,7 @@ public final class RelayHttpHandler extends HttpEndpointHandler
         this.derpMap = derpMap;
         this.pages = pages;
         this.debugPages = new DebugPages(upgrade.metrics());
+        this.bootstrapDnsCounters = upgrade.metrics().bootstrapDns;
     }
 
     @Override
@@ -95,10 +98,13 @@ public final class RelayHttpHandler extends HttpEndpointHandler
     }
 
     /**
-     * Answers from the addresses looked up last (spec §4.15); the lookups run elsewhere, so this never blocks.
+     * Answers from the addresses looked up last (spec §4.15); the lookups run elsewhere, so this never blocks. Every
+     * request is counted, as derper counts them before it looks at the query; a {@code q} that cannot be a DNS name
+     * (a bad escape, over 253 characters) is refused before it is counted as a hit or a miss.
      */
     private void onBootstrapDns(final ChannelHandlerContext ctx, final FullHttpRequest request)
     {
+        bootstrapDnsCounters.requests.increment();
         // derper closes these connections: clients ask once, of servers in other regions, so keeping them open
         // would cost more than it saves.
         request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -123,7 +129,7 @@ public final class RelayHttpHandler extends HttpEndpointHandler
         else
         {
             response = HttpResponses.response(HttpResponseStatus.OK, HttpResponses.APPLICATION_JSON,
-                pages.bootstrapDns().answer(query));
+                pages.bootstrapDns().answer(query, bootstrapDnsCounters));
         }
         HttpResponses.addBrowserHeaders(response.headers());
         HttpResponses.send(ctx, request, response);

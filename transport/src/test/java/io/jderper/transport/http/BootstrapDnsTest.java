@@ -1,5 +1,6 @@
 package io.jderper.transport.http;
 
+import io.jderper.core.router.BootstrapDnsCounters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -66,6 +67,36 @@ class BootstrapDnsTest
         assertThat(dns.answer("")).isEqualTo(dns.answer(null));
         assertThat(dns.answer("other.example.com")).as("an unknown q gets the published names")
             .isEqualTo(dns.answer(null));
+    }
+
+    @Test
+    void shouldCountEachQueryAsDerperDoes()
+    {
+        zone.put("public.example.com", List.of(ip("192.0.2.1")));
+        zone.put("hidden.example.com", List.of(ip("192.0.2.2")));
+        final BootstrapDns dns = new BootstrapDns(List.of("public.example.com", "unresolved.example.com"),
+            List.of("hidden.example.com", "hidden-unresolved.example.com"), resolver, TIMEOUT);
+        dns.refresh();
+        final BootstrapDnsCounters counters = new BootstrapDnsCounters();
+
+        assertThat(dns.answer(null, counters)).as("no q: nothing to count").isEqualTo(dns.answer(null));
+        assertThat(dns.answer("", counters)).isEqualTo(dns.answer(null));
+        assertThat(counters.queriedDomains()).isZero();
+
+        assertThat(dns.answer("hidden.example.com", counters)).isEqualTo(dns.answer("hidden.example.com"));
+        assertThat(dns.answer("public.example.com", counters)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("public.example.com", counters)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("unresolved.example.com", counters)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("other.example.com", counters)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("hidden-unresolved.example.com", counters)).as("derper has no entry for it either")
+            .isEqualTo(dns.answer(null));
+
+        assertThat(counters.unpublishedHits.sum()).isEqualTo(1);
+        assertThat(counters.publishedHits.sum()).isEqualTo(2);
+        assertThat(counters.publishedMisses.sum()).as("a published name that never resolved").isEqualTo(1);
+        assertThat(counters.unpublishedMisses.sum()).as("neither list answers").isEqualTo(2);
+        assertThat(counters.queriedDomains()).as("distinct names asked").isEqualTo(5);
+        assertThat(counters.requests.sum()).as("the handler counts requests").isZero();
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.jderper.transport.http;
 import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePrivateKey;
+import io.jderper.core.router.BootstrapDnsCounters;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
@@ -54,6 +55,12 @@ class RelayHttpHandlerPagesTest
     /** A connection from {@code peer} to a main listener serving {@code pages}. */
     private EmbeddedChannel connection(final String peer, final HttpPages pages)
     {
+        return connection(peer, pages, new RelayMetrics());
+    }
+
+    /** As {@link #connection(String, HttpPages)}, counting in {@code metrics}. */
+    private EmbeddedChannel connection(final String peer, final HttpPages pages, final RelayMetrics metrics)
+    {
         final InetSocketAddress remote = new InetSocketAddress(InetAddress.ofLiteral(peer), 40_000);
         final EmbeddedChannel channel = new EmbeddedChannel()
         {
@@ -67,7 +74,7 @@ class RelayHttpHandlerPagesTest
         final ServerHandshake handshake = new ServerHandshake(NodePrivateKey.generate(random), Optional.empty(),
             random);
         final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL, RelayConfig.defaults(2_000),
-            new RelayMetrics());
+            metrics);
         final RelayLoops relayLoops = new RelayLoops(channel.eventLoop(), router, UnpooledByteBufAllocator.DEFAULT);
         loops.add(relayLoops);
         channel.pipeline().addLast(new RelayHttpHandler(new DerpUpgrade(relayLoops, handshake), true,
@@ -203,7 +210,12 @@ class RelayHttpHandlerPagesTest
     /** Asks on a connection of its own: the server closes each after the answer. */
     private FullHttpResponse bootstrapDns(final HttpPages pages, final String uri)
     {
-        final EmbeddedChannel channel = connection("198.51.100.7", pages);
+        return bootstrapDns(pages, uri, new RelayMetrics());
+    }
+
+    private FullHttpResponse bootstrapDns(final HttpPages pages, final String uri, final RelayMetrics metrics)
+    {
+        final EmbeddedChannel channel = connection("198.51.100.7", pages, metrics);
         final FullHttpResponse response = get(channel, uri);
         channel.runPendingTasks();
         assertThat(response.headers().get("Connection")).isEqualTo("close");
@@ -250,5 +262,41 @@ class RelayHttpHandlerPagesTest
         assertThat(none.status()).isEqualTo(HttpResponseStatus.OK);
         assertThat(none.headers().get("Content-Type")).isEqualTo("application/json");
         assertThat(body(none)).as("no names configured").isEmpty();
+    }
+
+    @Test
+    void shouldCountBootstrapDnsRequestsUnderDerpersCounters()
+    {
+        final BootstrapDns dns = new BootstrapDns(List.of("a.example.com"), List.of("hidden.example.com"),
+            name -> List.of(InetAddress.ofLiteral("a.example.com".equals(name) ? "192.0.2.1" : "192.0.2.2")),
+            Duration.ofSeconds(10));
+        dns.refresh();
+        final HttpPages pages = new HttpPages(HomePage.DEFAULT, dns, DebugAccess.LOOPBACK_ONLY);
+        final RelayMetrics metrics = new RelayMetrics();
+        final BootstrapDnsCounters counters = metrics.bootstrapDns;
+
+        body(bootstrapDns(pages, "/bootstrap-dns", metrics));
+        assertThat(counters.requests.sum()).isEqualTo(1);
+        assertThat(counters.queriedDomains()).isZero();
+
+        assertThat(body(bootstrapDns(pages, "/bootstrap-dns?q=a.example.com", metrics))).contains("192.0.2.1");
+        assertThat(counters.publishedHits.sum()).isEqualTo(1);
+
+        assertThat(body(bootstrapDns(pages, "/bootstrap-dns?q=hidden.example.com", metrics))).contains("192.0.2.2");
+        assertThat(counters.unpublishedHits.sum()).isEqualTo(1);
+
+        assertThat(body(bootstrapDns(pages, "/bootstrap-dns?q=unknown.example.com", metrics)))
+            .contains("a.example.com");
+        assertThat(counters.unpublishedMisses.sum()).isEqualTo(1);
+
+        bootstrapDns(pages, "/bootstrap-dns?q=%zz", metrics).release();
+        bootstrapDns(pages, "/bootstrap-dns?q=" + "a".repeat(254), metrics).release();
+
+        assertThat(counters.requests.sum()).as("every request, refused ones too").isEqualTo(6);
+        assertThat(counters.publishedHits.sum()).isEqualTo(1);
+        assertThat(counters.publishedMisses.sum()).isZero();
+        assertThat(counters.unpublishedHits.sum()).isEqualTo(1);
+        assertThat(counters.unpublishedMisses.sum()).as("a refused q is neither hit nor miss").isEqualTo(1);
+        assertThat(counters.queriedDomains()).isEqualTo(3);
     }
 }
