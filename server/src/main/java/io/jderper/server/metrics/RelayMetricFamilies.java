@@ -2,13 +2,16 @@ package io.jderper.server.metrics;
 
 import io.jderper.core.admission.DenialReason;
 import io.jderper.core.protocol.Violation;
+import io.jderper.core.router.BootstrapDnsCounters;
 import io.jderper.core.router.DropReason;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
+import io.jderper.core.router.TlsVersion;
 import io.jderper.stun.server.StunCounters;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
+import java.lang.management.RuntimeMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,6 +26,9 @@ public final class RelayMetricFamilies
 {
     private static final List<String> REASON_KIND = List.of("reason", "kind");
     private static final double NANOS_PER_SECOND = 1e9;
+    private static final long MILLIS_PER_SECOND = 1000;
+    /** derper's {@code version} metric names the binary; ours is jderper. */
+    private static final String BINARY = "jderper";
 
     private RelayMetricFamilies()
     {
@@ -39,6 +45,9 @@ public final class RelayMetricFamilies
         derpCounters(families, sources.relay());
         drops(families, sources.relay());
         sources.stun().ifPresent(stun -> stun(families, stun));
+        tls(families, sources.relay());
+        bootstrapDns(families, sources.relay().bootstrapDns);
+        process(families, sources.version());
         jderper(families, sources);
         return List.copyOf(families);
     }
@@ -157,6 +166,65 @@ public final class RelayMetricFamilies
         counter(families, "jderper_stun_datagrams", "STUN datagrams received, answered or not.", stun.datagrams);
         counter(families, "jderper_stun_truncated",
             "STUN datagrams longer than the receive buffer (counted as not_stun too).", stun.truncated);
+    }
+
+    /**
+     * derper's per-version TLS figures. derper counts each HTTP request over TLS and holds the gauge while it is
+     * served; jderper counts each connection at its handshake and holds the gauge until the close, which is the same
+     * for {@code /derp} (one request for the connection's life). Every version's series exists from the start.
+     */
+    private static void tls(final List<MetricFamily> families, final RelayMetrics relay)
+    {
+        final List<MetricFamily.Series> handshakes = new ArrayList<>();
+        final List<MetricFamily.Series> open = new ArrayList<>();
+        for (final TlsVersion version : TlsVersion.values())
+        {
+            handshakes.add(new MetricFamily.Series(List.of(version.label()), () -> relay.tlsHandshakes(version)));
+            open.add(new MetricFamily.Series(List.of(version.label()), () -> relay.tlsOpen(version)));
+        }
+        families.add(new MetricFamily.Scalar("derper_tls_request_version",
+            "TLS connections by negotiated version, counted once per connection at the handshake (derper counts " +
+                "each HTTP request over TLS; a /derp connection is one request either way).", true,
+            List.of("version"), handshakes));
+        families.add(new MetricFamily.Scalar("derper_tls_active_version",
+            "TLS connections open now by negotiated version, from the handshake to the close (derper: HTTP " +
+                "requests being served, which for /derp is the connection's life).", false, List.of("version"), open));
+    }
+
+    private static void bootstrapDns(final List<MetricFamily> families, final BootstrapDnsCounters dns)
+    {
+        counter(families, "bootstrap_dns_requests", "/bootstrap-dns requests.", dns.requests);
+        counter(families, "bootstrap_dns_published_hits",
+            "?q= names among -bootstrap-dns-names, answered with their addresses.", dns.publishedHits);
+        counter(families, "bootstrap_dns_published_misses",
+            "?q= names among -bootstrap-dns-names that never resolved (derper forgets a name whose last lookup " +
+                "failed and counts it as an unpublished miss; jderper keeps its previous addresses).",
+            dns.publishedMisses);
+        counter(families, "bootstrap_dns_unpublished_hits",
+            "?q= names among -unpublished-bootstrap-dns-names, answered with that name's addresses alone.",
+            dns.unpublishedHits);
+        counter(families, "bootstrap_dns_unpublished_misses", "?q= names that neither list answers.",
+            dns.unpublishedMisses);
+        families.add(single("bootstrap_dns_unpublished_percent_misses",
+            "Always 0: jderper has no TXT-record rollout percentages, so an unpublished name is answered to every " +
+                "client that asks for it.", true, () -> 0));
+        families.add(single("bootstrap_dns_queried_domains",
+            "Distinct ?q= names asked for, forgotten all at once past " + BootstrapDnsCounters.MAX_QUERIED_DOMAINS +
+                " as derper does (a counter in derper's /debug/varz, though it falls at each clearing).", false,
+            dns::queriedDomains));
+    }
+
+    /** derper's generic process figures, which the JVM's collectors export only under other names. */
+    private static void process(final List<MetricFamily> families, final String version)
+    {
+        final RuntimeMXBean runtime = ManagementFactory.getRuntimeMXBean();
+        final long startSeconds = runtime.getStartTime() / MILLIS_PER_SECOND;
+        families.add(single("process_start_unix_time", "When the process started, in Unix seconds.", false,
+            () -> startSeconds));
+        families.add(single("uptime_sec", "Seconds since the process started.", true,
+            () -> runtime.getUptime() / MILLIS_PER_SECOND));
+        families.add(new MetricFamily.Scalar("version", "The running build, always 1 (derper's version metric).",
+            false, List.of("version", "binary"), List.of(new MetricFamily.Series(List.of(version, BINARY), () -> 1))));
     }
 
     private static void jderper(final List<MetricFamily> families, final MetricsSources sources)

@@ -11,6 +11,7 @@ import io.jderper.core.router.DropReason;
 import io.jderper.core.router.RelayConfig;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
+import io.jderper.core.router.TlsVersion;
 import io.jderper.server.Version;
 import io.jderper.stun.StunMessages;
 import io.jderper.stun.server.StunServer;
@@ -25,6 +26,10 @@ import io.jderper.transport.client.DerpClientListener;
 import io.jderper.transport.client.DerpClientOptions;
 import io.jderper.transport.client.DerpClients;
 import io.jderper.transport.client.DerpTrust;
+import io.jderper.transport.http.BootstrapDns;
+import io.jderper.transport.http.DebugAccess;
+import io.jderper.transport.http.HomePage;
+import io.jderper.transport.http.HttpPages;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
@@ -36,6 +41,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.RuntimeMXBean;
 import java.net.ConnectException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -44,11 +51,13 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,6 +70,10 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The metrics listener in front of a real relay (TLS on loopback, STUN, two DERP clients): what the relay counted
@@ -140,7 +153,10 @@ class MetricsServerTest
         stunExchange(stun.localAddress().getPort(), stun);
         await("a housekeeping tick sampled the queues", () -> metrics.queueDepth.count(0) > 0);
 
+        final RuntimeMXBean runtime = ManagementFactory.getRuntimeMXBean();
+        final long uptimeBefore = runtime.getUptime() / 1000;
         final HttpResponse<String> varz = get(server, MetricsServer.VARZ_PATH, "*/*");
+        final long uptimeAfter = runtime.getUptime() / 1000;
         assertThat(varz.statusCode()).isEqualTo(200);
         assertThat(varz.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
         final Map<String, Double> derper = samples(varz.body());
@@ -166,7 +182,16 @@ class MetricsServerTest
             .containsEntry("jderper_handshake_seconds_count", 2.0)
             .containsEntry("jderper_connections_closed_by_violation{violation=\"frame_too_large\"}", 0.0)
             .containsEntry("jderper_info{version=\"" + Version.get() + "\",tls_provider=\"" +
-                provider.name().toLowerCase(Locale.ROOT) + "\",transport=\"" + relay.transportName() + "\"}", 1.0);
+                provider.name().toLowerCase(Locale.ROOT) + "\",transport=\"" + relay.transportName() + "\"}", 1.0)
+            .as("the two DERP clients negotiate TLS 1.3 and stay connected")
+            .containsEntry("derper_tls_request_version{version=\"1.3\"}", 2.0)
+            .containsEntry("derper_tls_request_version{version=\"1.2\"}", 0.0)
+            .containsEntry("derper_tls_active_version{version=\"1.3\"}", 2.0)
+            .containsEntry("derper_tls_active_version{version=\"1.2\"}", 0.0)
+            .containsEntry("bootstrap_dns_requests", 0.0)
+            .containsEntry("process_start_unix_time", (double)(runtime.getStartTime() / 1000))
+            .containsEntry("version{version=\"" + Version.get() + "\",binary=\"jderper\"}", 1.0);
+        assertThat(derper.get("uptime_sec")).isBetween((double)uptimeBefore, (double)uptimeAfter);
         assertThat(derper.keySet()).filteredOn(name -> name.startsWith("derp_packets_dropped{"))
             .as("every reason by both kinds, derper's and jderper's own").hasSize(DropReason.values().length * 2);
         assertThat(varz.body()).contains("# TYPE derp_accepts counter\n", "# TYPE derp_current_connections gauge\n",
@@ -187,6 +212,11 @@ class MetricsServerTest
             .containsEntry("derp_packets_dropped_total{kind=\"other\",reason=\"unknown_dest\"}", 1.0)
             .containsEntry("stun_requests_total{disposition=\"success\"}", 2.0)
             .containsEntry("jderper_handshake_seconds_count", 2.0)
+            .containsEntry("derper_tls_request_version_total{version=\"1.3\"}", 2.0)
+            .containsEntry("derper_tls_active_version{version=\"1.3\"}", 2.0)
+            .containsEntry("process_start_unix_time", (double)(runtime.getStartTime() / 1000))
+            .containsEntry("version{binary=\"jderper\",version=\"" + Version.get() + "\"}", 1.0)
+            .containsKey("uptime_sec_total")
             .doesNotContainKey("derp_accepts");
         assertThat(prometheus.get("jderper_queue_depth_packets_bucket{le=\"+Inf\"}")).isPositive();
         assertThat(prometheus.keySet()).as("the JVM's GC and memory").anyMatch(name -> name.startsWith("jvm_gc_"))
@@ -200,6 +230,77 @@ class MetricsServerTest
 
         assertThat(get(server, "/debug/vars", "*/*").statusCode()).isEqualTo(404);
         assertThat(get(server, "/metricsx", "*/*").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void shouldCountTlsVersionsAndBootstrapDnsQueriesFromTheirTraffic() throws Exception
+    {
+        final RelayMetrics metrics = new RelayMetrics();
+        final NodePrivateKey serverKey = NodePrivateKey.generate(RANDOM);
+        final ServerCertificate certificate = ManualCertificates.load(certdir, "127.0.0.1");
+        final SslContext tls = ServerTlsContexts.create(TlsProvider.detect(),
+            ManualCertificates.store(certificate, "127.0.0.1"), MetaCertificate.create(serverKey.publicKey().toHex()));
+        toClose.add(() -> ReferenceCountUtil.release(tls));
+        // One published name that resolves, one that never does, one unpublished name.
+        final BootstrapDns dns = new BootstrapDns(List.of("a.example.com", "missing.example.com"),
+            List.of("hidden.example.com"), name -> switch (name)
+            {
+                case "a.example.com" -> List.of(InetAddress.ofLiteral("192.0.2.1"));
+                case "hidden.example.com" -> List.of(InetAddress.ofLiteral("192.0.2.2"));
+                default -> throw new UnknownHostException(name);
+            }, Duration.ofSeconds(WAIT_SECONDS));
+        dns.refresh();
+        final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), RANDOM);
+        final Router<ByteBuf> router = new Router<>(handshake, AdmissionPolicy.ADMIT_ALL,
+            RelayConfig.defaults(ProtocolLimits.DEFAULT_WRITE_TIMEOUT_MS), metrics);
+        final RelayServer relay = RelayServer.start(new RelayServer.Settings(new InetSocketAddress(LOOPBACK, 0),
+            Optional.of(tls), -1, handshake, router, 2).withPages(new HttpPages(HomePage.DEFAULT, dns,
+            DebugAccess.LOOPBACK_ONLY)));
+        toClose.add(relay);
+        final MetricsServer server = MetricsServer.start(new InetSocketAddress(LOOPBACK, 0), new MetricsSources(
+            metrics, router, Optional.empty(), "test", "jdk", relay.transportName()));
+        toClose.add(server);
+        final SSLContext trusting = trusting(certificate);
+        final InetSocketAddress main = relay.mainAddress();
+
+        final SSLSocket tls12 = tls(trusting, main, "TLSv1.2");
+        final SSLSocket tls13 = tls(trusting, main, "TLSv1.3");
+        await("both handshakes counted", () -> 1 == metrics.tlsHandshakes(TlsVersion.TLS_1_2) &&
+            1 == metrics.tlsHandshakes(TlsVersion.TLS_1_3));
+        final Map<String, Double> open = samples(get(server, MetricsServer.VARZ_PATH, "*/*").body());
+        assertThat(open).containsEntry("derper_tls_request_version{version=\"1.2\"}", 1.0)
+            .containsEntry("derper_tls_request_version{version=\"1.3\"}", 1.0)
+            .containsEntry("derper_tls_request_version{version=\"unknown\"}", 0.0)
+            .containsEntry("derper_tls_active_version{version=\"1.2\"}", 1.0)
+            .containsEntry("derper_tls_active_version{version=\"1.3\"}", 1.0);
+
+        // Each answer closes its connection; the last three come over new TLS 1.3 connections.
+        assertThat(bootstrapDns(tls12, "hidden.example.com")).contains("192.0.2.2");
+        assertThat(bootstrapDns(tls13, "a.example.com")).contains("192.0.2.1");
+        assertThat(bootstrapDns(tls(trusting, main, "TLSv1.3"), "missing.example.com")).contains("192.0.2.1");
+        assertThat(bootstrapDns(tls(trusting, main, "TLSv1.3"), "unknown.example.com")).contains("192.0.2.1");
+        assertThat(bootstrapDns(tls(trusting, main, "TLSv1.3"), null)).contains("192.0.2.1");
+        await("every TLS connection closed", () -> 0 == metrics.tlsOpen(TlsVersion.TLS_1_2) &&
+            0 == metrics.tlsOpen(TlsVersion.TLS_1_3));
+
+        final Map<String, Double> derper = samples(get(server, MetricsServer.VARZ_PATH, "*/*").body());
+        assertThat(derper).containsEntry("derper_tls_request_version{version=\"1.2\"}", 1.0)
+            .containsEntry("derper_tls_request_version{version=\"1.3\"}", 4.0)
+            .as("back to none open").containsEntry("derper_tls_active_version{version=\"1.2\"}", 0.0)
+            .containsEntry("derper_tls_active_version{version=\"1.3\"}", 0.0)
+            .containsEntry("bootstrap_dns_requests", 5.0)
+            .containsEntry("bootstrap_dns_unpublished_hits", 1.0)
+            .containsEntry("bootstrap_dns_published_hits", 1.0)
+            .containsEntry("bootstrap_dns_published_misses", 1.0)
+            .containsEntry("bootstrap_dns_unpublished_misses", 1.0)
+            .containsEntry("bootstrap_dns_unpublished_percent_misses", 0.0)
+            .containsEntry("bootstrap_dns_queried_domains", 4.0);
+        final Map<String, Double> prometheus = samples(get(server, MetricsServer.METRICS_PATH, "text/plain").body());
+        assertThat(prometheus).containsEntry("derper_tls_request_version_total{version=\"1.3\"}", 4.0)
+            .containsEntry("derper_tls_active_version{version=\"1.2\"}", 0.0)
+            .containsEntry("bootstrap_dns_requests_total", 5.0)
+            .containsEntry("bootstrap_dns_published_misses_total", 1.0)
+            .containsEntry("bootstrap_dns_queried_domains", 4.0);
     }
 
     @Test
@@ -254,6 +355,47 @@ class MetricsServerTest
             .trust(trust).build(), listener);
         toClose.add(client::close);
         return client.ready().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** Trusts the relay's self-signed certificate and nothing else. */
+    private static SSLContext trusting(final ServerCertificate certificate) throws Exception
+    {
+        final KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        trusted.setCertificateEntry("relay", certificate.leaf());
+        final TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        final SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), RANDOM);
+        return context;
+    }
+
+    /** A TLS connection to the relay offering only {@code protocol}, handshaken. */
+    private SSLSocket tls(final SSLContext context, final InetSocketAddress address, final String protocol)
+        throws IOException
+    {
+        final SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket();
+        toClose.add(socket);
+        socket.setEnabledProtocols(new String[] {protocol});
+        socket.connect(address, (int)TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        socket.setSoTimeout((int)TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+        socket.startHandshake();
+        assertThat(socket.getSession().getProtocol()).isEqualTo(protocol);
+        return socket;
+    }
+
+    /** Asks {@code /bootstrap-dns} over {@code socket}, which the relay closes after the answer; returns the body. */
+    private static String bootstrapDns(final SSLSocket socket, final String query) throws IOException
+    {
+        try (socket)
+        {
+            socket.getOutputStream().write(("GET /bootstrap-dns" + (null == query ? "" : "?q=" + query) +
+                " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            final String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(response).startsWith("HTTP/1.1 200 OK\r\n");
+            return response.substring(response.indexOf("\r\n\r\n") + 4);
+        }
     }
 
     /** Two Tailscale binding requests, answered, and one datagram that is not STUN, ignored. */
