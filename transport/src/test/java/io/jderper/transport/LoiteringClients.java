@@ -36,6 +36,7 @@ public final class LoiteringClients
         final byte[] hello = Files.readAllBytes(Path.of(args[4]));
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[5]));
         final long[] openedAt = new long[count];
+        final long begun = System.nanoTime();
         final ByteBuffer sink = ByteBuffer.allocate(64 << 10);
         try (Selector selector = Selector.open())
         {
@@ -72,7 +73,8 @@ public final class LoiteringClients
                 }
                 if (!announced && connected + failed == count)
                 {
-                    System.out.println("connected " + connected);
+                    System.out.println("connected " + connected + " afterMs " +
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begun));
                     announced = true;
                 }
                 selector.select(100);
@@ -124,7 +126,8 @@ public final class LoiteringClients
             }
             if (!announced)
             {
-                System.out.println("connected " + connected);
+                System.out.println("connected " + connected + " afterMs " +
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begun));
             }
             System.out.println("closed " + closed + " earliestMs " + TimeUnit.NANOSECONDS.toMillis(earliest) +
                 " latestMs " + TimeUnit.NANOSECONDS.toMillis(latest));

@@ -75,10 +75,21 @@ class UnfinishedHandshakesTest
                     lines.add(line);
                     if (line.startsWith("connected "))
                     {
-                        // Held open by the relay at once: all of them on a quiet machine (connecting takes a second or
-                        // two), still most on a loaded one, where the first may reach their deadline first.
-                        assertThat(line).isEqualTo("connected " + CONNECTIONS);
-                        assertThat(relay.server.connections().size()).isGreaterThan(CONNECTIONS / 2);
+                        final String[] connected = line.split(" ");
+                        assertThat(connected[1]).as(line).isEqualTo(String.valueOf(CONNECTIONS));
+                        final long connectingMs = Long.parseLong(connected[3]);
+                        // Held open by the relay at once: on a quiet machine connecting takes a second or two and
+                        // none can have reached its deadline. On a loaded one connecting may take as long as the
+                        // deadline itself and the first are rightly closed meanwhile: then there is no such moment.
+                        if (connectingMs < deadlineMs / 2)
+                        {
+                            assertThat(relay.server.connections().size()).as(line).isGreaterThan(CONNECTIONS / 2);
+                        }
+                        else
+                        {
+                            System.out.println("connecting took " + connectingMs + " ms, over half the " +
+                                deadlineMs + " ms deadline: how many the relay held at once is not checked");
+                        }
                     }
                 }
             }
