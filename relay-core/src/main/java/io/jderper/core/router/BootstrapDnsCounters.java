@@ -23,8 +23,10 @@ public final class BootstrapDnsCounters
     public final LongAdder publishedMisses = new LongAdder();
     /** {@code ?q=} names that are unpublished names with addresses, answered with those alone. */
     public final LongAdder unpublishedHits = new LongAdder();
-    /** {@code ?q=} names that neither list answers. */
+    /** {@code ?q=} names that neither list answers (a rollout miss included, as in derper). */
     public final LongAdder unpublishedMisses = new LongAdder();
+    /** {@code ?q=} unpublished names with addresses withheld because the client is outside the rollout percentage. */
+    public final LongAdder unpublishedPercentMisses = new LongAdder();
 
     /** Names asked for since the last clearing; at most {@link #MAX_QUERIED_DOMAINS} plus one per racing thread. */
     private final Set<String> queriedDomains = ConcurrentHashMap.newKeySet();

@@ -657,8 +657,8 @@ public record DerperOptions(
      *
      * @param home                         {@code -home}.
      * @param bootstrapDnsNames            {@code -bootstrap-dns-names}.
-     * @param unpublishedBootstrapDnsNames {@code -unpublished-bootstrap-dns-names} (without derper's {@code /txtname}
-     *                                     rollout, which is refused).
+     * @param unpublishedBootstrapDnsNames {@code -unpublished-bootstrap-dns-names}, each {@code name} or
+     *                                     {@code name/txtname} (rolled out by the TXT record's percentage).
      * @param debugAccess                  {@code -debug-allow-from} (jderper's own): who may open {@code /debug/}.
      */
     public record Pages(HomePage home, List<String> bootstrapDnsNames, List<String> unpublishedBootstrapDnsNames,

@@ -201,13 +201,13 @@ public final class RelayMetricFamilies
                 "failed and counts it as an unpublished miss; jderper keeps its previous addresses).",
             dns.publishedMisses);
         counter(families, "bootstrap_dns_unpublished_hits",
-            "?q= names among -unpublished-bootstrap-dns-names, answered with that name's addresses alone.",
-            dns.unpublishedHits);
-        counter(families, "bootstrap_dns_unpublished_misses", "?q= names that neither list answers.",
-            dns.unpublishedMisses);
-        families.add(single("bootstrap_dns_unpublished_percent_misses",
-            "Always 0: jderper has no TXT-record rollout percentages, so an unpublished name is answered to every " +
-                "client that asks for it.", true, () -> 0));
+            "?q= names among -unpublished-bootstrap-dns-names with addresses (answered with them alone, if the " +
+                "client is within the name's rollout percentage).", dns.unpublishedHits);
+        counter(families, "bootstrap_dns_unpublished_misses",
+            "?q= names that neither list answers, or whose rollout left the client out.", dns.unpublishedMisses);
+        counter(families, "bootstrap_dns_unpublished_percent_misses",
+            "?q= unpublished names withheld from a client outside the rollout percentage of the name's TXT record " +
+                "(-unpublished-bootstrap-dns-names name/txtname).", dns.unpublishedPercentMisses);
         families.add(single("bootstrap_dns_queried_domains",
             "Distinct ?q= names asked for, forgotten all at once past " + BootstrapDnsCounters.MAX_QUERIED_DOMAINS +
                 " as derper does (a counter in derper's /debug/varz, though it falls at each clearing).", false,

@@ -241,13 +241,28 @@ class MetricsServerTest
         final SslContext tls = ServerTlsContexts.create(TlsProvider.detect(),
             ManualCertificates.store(certificate, "127.0.0.1"), MetaCertificate.create(serverKey.publicKey().toHex()));
         toClose.add(() -> ReferenceCountUtil.release(tls));
-        // One published name that resolves, one that never does, one unpublished name.
+        // One published name that resolves, one that never does, one unpublished name, and one unpublished name
+        // whose TXT record rolls it out to no client yet.
         final BootstrapDns dns = new BootstrapDns(List.of("a.example.com", "missing.example.com"),
-            List.of("hidden.example.com"), name -> switch (name)
+            List.of("hidden.example.com", "dark.example.com/dark-rollout.example.com"), new BootstrapDns.Resolver()
             {
-                case "a.example.com" -> List.of(InetAddress.ofLiteral("192.0.2.1"));
-                case "hidden.example.com" -> List.of(InetAddress.ofLiteral("192.0.2.2"));
-                default -> throw new UnknownHostException(name);
+                @Override
+                public List<InetAddress> resolve(final String name) throws IOException
+                {
+                    return switch (name)
+                    {
+                        case "a.example.com" -> List.of(InetAddress.ofLiteral("192.0.2.1"));
+                        case "hidden.example.com" -> List.of(InetAddress.ofLiteral("192.0.2.2"));
+                        case "dark.example.com" -> List.of(InetAddress.ofLiteral("192.0.2.3"));
+                        default -> throw new UnknownHostException(name);
+                    };
+                }
+
+                @Override
+                public List<String> txt(final String name)
+                {
+                    return "dark-rollout.example.com".equals(name) ? List.of("0") : List.of();
+                }
             }, Duration.ofSeconds(WAIT_SECONDS));
         dns.refresh();
         final ServerHandshake handshake = new ServerHandshake(serverKey, Optional.empty(), RANDOM);
@@ -274,33 +289,36 @@ class MetricsServerTest
             .containsEntry("derper_tls_active_version{version=\"1.2\"}", 1.0)
             .containsEntry("derper_tls_active_version{version=\"1.3\"}", 1.0);
 
-        // Each answer closes its connection; the last three come over new TLS 1.3 connections.
+        // Each answer closes its connection; the last four come over new TLS 1.3 connections.
         assertThat(bootstrapDns(tls12, "hidden.example.com")).contains("192.0.2.2");
         assertThat(bootstrapDns(tls13, "a.example.com")).contains("192.0.2.1");
         assertThat(bootstrapDns(tls(trusting, main, "TLSv1.3"), "missing.example.com")).contains("192.0.2.1");
         assertThat(bootstrapDns(tls(trusting, main, "TLSv1.3"), "unknown.example.com")).contains("192.0.2.1");
         assertThat(bootstrapDns(tls(trusting, main, "TLSv1.3"), null)).contains("192.0.2.1");
+        assertThat(bootstrapDns(tls(trusting, main, "TLSv1.3"), "dark.example.com")).as("rolled out to 0%")
+            .contains("192.0.2.1").doesNotContain("192.0.2.3");
         await("every TLS connection closed", () -> 0 == metrics.tlsOpen(TlsVersion.TLS_1_2) &&
             0 == metrics.tlsOpen(TlsVersion.TLS_1_3));
 
         final Map<String, Double> derper = samples(get(server, MetricsServer.VARZ_PATH, "*/*").body());
         assertThat(derper).containsEntry("derper_tls_request_version{version=\"1.2\"}", 1.0)
-            .containsEntry("derper_tls_request_version{version=\"1.3\"}", 4.0)
+            .containsEntry("derper_tls_request_version{version=\"1.3\"}", 5.0)
             .as("back to none open").containsEntry("derper_tls_active_version{version=\"1.2\"}", 0.0)
             .containsEntry("derper_tls_active_version{version=\"1.3\"}", 0.0)
-            .containsEntry("bootstrap_dns_requests", 5.0)
-            .containsEntry("bootstrap_dns_unpublished_hits", 1.0)
+            .containsEntry("bootstrap_dns_requests", 6.0)
+            .containsEntry("bootstrap_dns_unpublished_hits", 2.0)
             .containsEntry("bootstrap_dns_published_hits", 1.0)
             .containsEntry("bootstrap_dns_published_misses", 1.0)
-            .containsEntry("bootstrap_dns_unpublished_misses", 1.0)
-            .containsEntry("bootstrap_dns_unpublished_percent_misses", 0.0)
-            .containsEntry("bootstrap_dns_queried_domains", 4.0);
+            .containsEntry("bootstrap_dns_unpublished_misses", 2.0)
+            .containsEntry("bootstrap_dns_unpublished_percent_misses", 1.0)
+            .containsEntry("bootstrap_dns_queried_domains", 5.0);
         final Map<String, Double> prometheus = samples(get(server, MetricsServer.METRICS_PATH, "text/plain").body());
-        assertThat(prometheus).containsEntry("derper_tls_request_version_total{version=\"1.3\"}", 4.0)
+        assertThat(prometheus).containsEntry("derper_tls_request_version_total{version=\"1.3\"}", 5.0)
             .containsEntry("derper_tls_active_version{version=\"1.2\"}", 0.0)
-            .containsEntry("bootstrap_dns_requests_total", 5.0)
+            .containsEntry("bootstrap_dns_requests_total", 6.0)
             .containsEntry("bootstrap_dns_published_misses_total", 1.0)
-            .containsEntry("bootstrap_dns_queried_domains", 4.0);
+            .containsEntry("bootstrap_dns_unpublished_percent_misses_total", 1.0)
+            .containsEntry("bootstrap_dns_queried_domains", 5.0);
     }
 
     @Test

@@ -13,6 +13,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -97,6 +99,11 @@ public final class RelayHttpHandler extends HttpEndpointHandler
         return pages.debugAccess().allows(ctx.channel().remoteAddress(), request.headers());
     }
 
+    private static InetAddress clientAddress(final ChannelHandlerContext ctx)
+    {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress address ? address.getAddress() : null;
+    }
+
     /**
      * Answers from the addresses looked up last (spec §4.15); the lookups run elsewhere, so this never blocks. Every
      * request is counted, as derper counts them before it looks at the query; a {@code q} that cannot be a DNS name
@@ -129,7 +136,7 @@ public final class RelayHttpHandler extends HttpEndpointHandler
         else
         {
             response = HttpResponses.response(HttpResponseStatus.OK, HttpResponses.APPLICATION_JSON,
-                pages.bootstrapDns().answer(query, bootstrapDnsCounters));
+                pages.bootstrapDns().answer(query, bootstrapDnsCounters, clientAddress(ctx)));
         }
         HttpResponses.addBrowserHeaders(response.headers());
         HttpResponses.send(ctx, request, response);

@@ -25,17 +25,34 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class BootstrapDnsTest
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final InetAddress CLIENT = InetAddress.ofLiteral("198.51.100.7");
 
-    /** A resolver answering from a map that the test changes between refreshes; an absent name fails. */
+    /** A resolver answering from maps that the test changes between refreshes; an absent name fails. */
     private final Map<String, List<InetAddress>> zone = new ConcurrentHashMap<>();
-    private final BootstrapDns.Resolver resolver = name ->
+    private final Map<String, List<String>> txtZone = new ConcurrentHashMap<>();
+    private final BootstrapDns.Resolver resolver = new BootstrapDns.Resolver()
     {
-        final List<InetAddress> addresses = zone.get(name);
-        if (null == addresses)
+        @Override
+        public List<InetAddress> resolve(final String name) throws IOException
         {
-            throw new UnknownHostException(name);
+            final List<InetAddress> addresses = zone.get(name);
+            if (null == addresses)
+            {
+                throw new UnknownHostException(name);
+            }
+            return addresses;
         }
-        return addresses;
+
+        @Override
+        public List<String> txt(final String name) throws IOException
+        {
+            final List<String> texts = txtZone.get(name);
+            if (null == texts)
+            {
+                throw new IOException("no such name: " + name);
+            }
+            return texts;
+        }
     };
 
     private static InetAddress ip(final String literal)
@@ -79,16 +96,17 @@ class BootstrapDnsTest
         dns.refresh();
         final BootstrapDnsCounters counters = new BootstrapDnsCounters();
 
-        assertThat(dns.answer(null, counters)).as("no q: nothing to count").isEqualTo(dns.answer(null));
-        assertThat(dns.answer("", counters)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer(null, counters, CLIENT)).as("no q: nothing to count").isEqualTo(dns.answer(null));
+        assertThat(dns.answer("", counters, CLIENT)).isEqualTo(dns.answer(null));
         assertThat(counters.queriedDomains()).isZero();
 
-        assertThat(dns.answer("hidden.example.com", counters)).isEqualTo(dns.answer("hidden.example.com"));
-        assertThat(dns.answer("public.example.com", counters)).isEqualTo(dns.answer(null));
-        assertThat(dns.answer("public.example.com", counters)).isEqualTo(dns.answer(null));
-        assertThat(dns.answer("unresolved.example.com", counters)).isEqualTo(dns.answer(null));
-        assertThat(dns.answer("other.example.com", counters)).isEqualTo(dns.answer(null));
-        assertThat(dns.answer("hidden-unresolved.example.com", counters)).as("derper has no entry for it either")
+        assertThat(dns.answer("hidden.example.com", counters, CLIENT)).isEqualTo(dns.answer("hidden.example.com"));
+        assertThat(dns.answer("public.example.com", counters, CLIENT)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("public.example.com", counters, CLIENT)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("unresolved.example.com", counters, CLIENT)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("other.example.com", counters, CLIENT)).isEqualTo(dns.answer(null));
+        assertThat(dns.answer("hidden-unresolved.example.com", counters, CLIENT))
+            .as("derper has no entry for it either")
             .isEqualTo(dns.answer(null));
 
         assertThat(counters.unpublishedHits.sum()).isEqualTo(1);
@@ -259,14 +277,95 @@ class BootstrapDnsTest
     }
 
     @Test
-    void shouldRefuseTheRolloutSuffix()
+    void shouldReadTheRolloutSuffixAndRefuseABadOne()
     {
-        assertThatThrownBy(() -> BootstrapDns.parseNames("unpublished-bootstrap-dns-names",
+        assertThat(BootstrapDns.parseNames("unpublished-bootstrap-dns-names",
             "a.example.com,b.example.com/rollout.example.com"))
+            .containsExactly("a.example.com", "b.example.com/rollout.example.com");
+        assertThatThrownBy(() -> BootstrapDns.parseNames("unpublished-bootstrap-dns-names",
+            "b.example.com/rollout example.com"))
             .isInstanceOf(IllegalArgumentException.class)
-            .hasMessage("-unpublished-bootstrap-dns-names: \"b.example.com/rollout.example.com\": a /txtname suffix " +
-                "(derper's rollout percentage from a TXT record) is not supported by jderper; give the name alone to " +
-                "answer every client that asks for it");
+            .hasMessageStartingWith("-unpublished-bootstrap-dns-names: \"rollout example.com\" is not a DNS name");
+        assertThatThrownBy(() -> BootstrapDns.parseNames("unpublished-bootstrap-dns-names", "a/b/c"))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("-unpublished-bootstrap-dns-names: \"a/b/c\": want name or name/txtname");
+        assertThatThrownBy(() -> new BootstrapDns(List.of(), List.of("a.example.com", "a.example.com/r.example.com"),
+            resolver, TIMEOUT))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("\"a.example.com\" is given twice as an unpublished name");
+    }
+
+    @Test
+    void shouldGiveARolledOutNameToTheShareOfClientsItsTxtRecordSays()
+    {
+        zone.put("public.example.com", List.of(ip("192.0.2.1")));
+        zone.put("half.example.com", List.of(ip("192.0.2.2")));
+        zone.put("none.example.com", List.of(ip("192.0.2.3")));
+        zone.put("all.example.com", List.of(ip("192.0.2.4")));
+        zone.put("broken.example.com", List.of(ip("192.0.2.5")));
+        txtZone.put("half.rollout.example.com", List.of("v=spf1 -all", "\"50\""));
+        txtZone.put("none.rollout.example.com", List.of("0"));
+        txtZone.put("all.rollout.example.com", List.of("100"));
+        final BootstrapDns dns = new BootstrapDns(List.of("public.example.com/ignored.example.com"), List.of(
+            "half.example.com/half.rollout.example.com", "none.example.com/none.rollout.example.com",
+            "all.example.com/all.rollout.example.com", "broken.example.com/missing.rollout.example.com"),
+            resolver, TIMEOUT);
+        dns.refresh();
+        final BootstrapDnsCounters counters = new BootstrapDnsCounters();
+        final String published = dns.answer(null);
+        assertThat(published).contains("public.example.com").doesNotContain("ignored");
+
+        int answered = 0;
+        final int clients = 2_000;
+        for (int i = 0; i < clients; i++)
+        {
+            final InetAddress client = InetAddress.ofLiteral("10." + (i >> 8) + "." + (i & 0xFF) + ".1");
+            final String answer = dns.answer("half.example.com", counters, client);
+            assertThat(dns.answer("half.example.com", counters, client)).as("the same client, the same answer")
+                .isEqualTo(answer);
+            if (answer.contains("192.0.2.2"))
+            {
+                answered++;
+            }
+            else
+            {
+                assertThat(answer).isEqualTo(published);
+            }
+            assertThat(dns.answer("all.example.com", counters, client)).contains("192.0.2.4");
+            assertThat(dns.answer("none.example.com", counters, client)).isEqualTo(published);
+            assertThat(dns.answer("broken.example.com", counters, client)).as("a TXT lookup that failed: 0%")
+                .isEqualTo(published);
+        }
+        // Binomial(2000, 0.5): 1000 give or take 22 (one standard deviation); 880-1120 is over five of them.
+        assertThat(answered).as("clients given the half-rolled-out name").isBetween(880, 1_120);
+        // Per client: the half-rolled-out name asked twice, the others once each; only "all" never withheld.
+        final int withheld = 2 * (clients - answered) + clients + clients;
+        assertThat(counters.unpublishedHits.sum()).isEqualTo(5L * clients);
+        assertThat(counters.unpublishedPercentMisses.sum()).isEqualTo(withheld);
+        assertThat(counters.unpublishedMisses.sum()).as("a withheld name counts as a miss too, as in derper")
+            .isEqualTo(withheld);
+        assertThat(BootstrapDns.inRollout(InetAddress.ofLiteral("2001:db8::1"), 0.5))
+            .isEqualTo(BootstrapDns.inRollout(InetAddress.ofLiteral("2001:db8::1"), 0.5));
+        assertThat(BootstrapDns.inRollout(null, 0.99)).as("no address: outside a partial rollout").isFalse();
+        assertThat(BootstrapDns.inRollout(null, 1)).isTrue();
+
+        txtZone.put("none.rollout.example.com", List.of("100"));
+        dns.refresh();
+        assertThat(dns.answer("none.example.com", counters, CLIENT)).as("the next round reads the new percentage")
+            .contains("192.0.2.3");
+    }
+
+    @Test
+    void shouldReadTheRolloutPercentageAsDerperDoes()
+    {
+        assertThat(BootstrapDns.rolloutShare(List.of("25"))).isEqualTo(0.25);
+        assertThat(BootstrapDns.rolloutShare(List.of(" \"7\" "))).isEqualTo(0.07);
+        assertThat(BootstrapDns.rolloutShare(List.of("30", "junk", "60"))).as("the last valid one").isEqualTo(0.6);
+        assertThat(BootstrapDns.rolloutShare(List.of())).isZero();
+        assertThat(BootstrapDns.rolloutShare(List.of("101"))).isZero();
+        assertThat(BootstrapDns.rolloutShare(List.of("-5"))).isZero();
+        assertThat(BootstrapDns.rolloutShare(List.of("50%"))).isZero();
+        assertThat(BootstrapDns.rolloutShare(List.of("0100"))).isZero();
     }
 
     @ParameterizedTest
