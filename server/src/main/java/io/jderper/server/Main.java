@@ -52,6 +52,7 @@ import java.time.Duration;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -72,6 +73,8 @@ public final class Main
     /** How often manual-mode certificate files are checked for new contents. */
     private static final long CERT_RELOAD_SECONDS = 5;
     private static final long RATE_CONFIG_CHECK_SECONDS = 5;
+    /** derper's environment knob that turns the per-connection TCP RTT samples off. */
+    static final String DISABLE_RTT_STATS = "TS_DERP_DISABLE_RTT_STATS";
     /** Bound on a graceful shutdown's drain: well inside the 10 s a service manager usually waits. */
     private static final Duration SHUTDOWN_DRAIN = Duration.ofSeconds(5);
     /**
@@ -257,9 +260,8 @@ public final class Main
         {
             throw new StartupException(ex.getMessage());
         }
-        final Router<ByteBuf> router = new Router<>(handshake, admission.policy(),
-            RelayConfig.defaults(options.tcpWriteTimeout().toMillis())
-                .withHandshakeTimeoutMs(options.limits().inputs().handshake().toMillis()), metrics);
+        final Router<ByteBuf> router = new Router<>(handshake, admission.policy(), relayConfig(options, System.getenv()),
+            metrics);
         applyRateLimits(options.limits(), router, reloads);
         router.setQueueLimits(queueLimits(options.limits()));
         // Made per request: the ports are known once bound (port 0 picks one), and a reloaded self-signed certificate
@@ -472,6 +474,31 @@ public final class Main
                 0 == bounds.maxConnectionsPerIp() ? "no cap" : bounds.maxConnectionsPerIp());
         }
         return bounds;
+    }
+
+    /**
+     * The relay core's settings from the flags, and from derper's {@code TS_DERP_DISABLE_RTT_STATS}, which turns the
+     * per-connection TCP RTT samples of {@code derp_tcp_rtt} off (a system call per connection every ten seconds,
+     * which derper lets operators of very large relays save). A value Go would not read as a boolean stops the start,
+     * as in derper.
+     */
+    static RelayConfig relayConfig(final DerperOptions options, final Map<String, String> environment)
+    {
+        final RelayConfig config = RelayConfig.defaults(options.tcpWriteTimeout().toMillis())
+            .withHandshakeTimeoutMs(options.limits().inputs().handshake().toMillis());
+        final String disableRttStats = environment.getOrDefault(DISABLE_RTT_STATS, "");
+        if (disableRttStats.isEmpty())
+        {
+            return config;
+        }
+        final boolean disabled = GoFlags.goBool(disableRttStats).orElseThrow(() -> new StartupException(
+            "invalid boolean environment variable " + DISABLE_RTT_STATS + " value \"" + disableRttStats + "\""));
+        if (!disabled)
+        {
+            return config;
+        }
+        LOG.info("TCP RTT samples off ({}): derp_tcp_rtt stays at zero", DISABLE_RTT_STATS);
+        return config.withTcpRttIntervalMs(0);
     }
 
     /**

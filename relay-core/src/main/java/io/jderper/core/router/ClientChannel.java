@@ -10,6 +10,22 @@ import org.agrona.DirectBuffer;
  */
 public interface ClientChannel<P>
 {
+    /** {@link #tcpRttMicros()} of a connection that is not a TCP socket. */
+    long RTT_NOT_TCP = -1;
+    /** {@link #tcpRttMicros()} of a TCP socket whose figures the transport cannot read. */
+    long RTT_UNREADABLE = -2;
+
+    /**
+     * The kernel's smoothed round-trip time of the connection ({@code TCP_INFO}'s {@code tcpi_rtt}), for derper's
+     * {@code derp_tcp_rtt}. Called every ten seconds at most: it may make a system call, but must not allocate.
+     *
+     * @return microseconds, or {@link #RTT_NOT_TCP} or {@link #RTT_UNREADABLE}.
+     */
+    default long tcpRttMicros()
+    {
+        return RTT_NOT_TCP;
+    }
+
     /**
      * @return false while the outbound buffer is above its high-water mark; the core then queues instead.
      */

@@ -90,6 +90,7 @@ public final class ClientSession<P>
     private boolean preferred;
     private long establishedNs = NONE;
     private long nextKeepAliveNs = NONE;
+    private long nextTcpRttSampleNs = NONE;
     private long keepAlivePeriodNs;
     private long unwritableSinceNs = NONE;
     private boolean pongPending;
@@ -347,8 +348,29 @@ public final class ClientSession<P>
             (config.keepAliveJitterMs() > 0 ? ThreadLocalRandom.current().nextLong(config.keepAliveJitterMs()) : 0))
             * 1_000_000L;
         nextKeepAliveNs = nowNs + keepAlivePeriodNs;
+        if (config.tcpRttIntervalMs() > 0)
+        {
+            startTcpRttSamples(nowNs, config.tcpRttIntervalMs());
+        }
         router.register(this);
         LOG.debug("connected: {}{}{}", describe(), meshPrivileged ? " (mesh peer)" : "", prober ? " (prober)" : "");
+    }
+
+    /**
+     * As derper: a first reading only checks that the connection's RTT can be read; if not, {@code non-tcp} or
+     * {@code error} is counted once and the connection is never asked again. Then one sample per period.
+     */
+    private void startTcpRttSamples(final long nowNs, final long intervalMs)
+    {
+        final long rttMicros = channel.tcpRttMicros();
+        if (rttMicros >= 0)
+        {
+            nextTcpRttSampleNs = nowNs + intervalMs * 1_000_000L;
+        }
+        else
+        {
+            metrics.countTcpRtt(ClientChannel.RTT_NOT_TCP == rttMicros ? TcpRtt.NON_TCP : TcpRtt.ERROR);
+        }
     }
 
     /**
@@ -934,7 +956,7 @@ public final class ClientSession<P>
     }
 
     /**
-     * Periodic housekeeping: handshake deadline, KeepAlive, write timeout.
+     * Periodic housekeeping: handshake deadline, KeepAlive, write timeout, TCP RTT samples.
      */
     void onTick(final long nowNs)
     {
@@ -982,6 +1004,15 @@ public final class ClientSession<P>
                     channel.writeControl(scratch, 0, ControlFrames.keepAlive(scratch, 0));
                     metrics.keepAlivesSent.increment();
                     markDirty();
+                }
+                if (NONE != nextTcpRttSampleNs && nowNs - nextTcpRttSampleNs >= 0)
+                {
+                    nextTcpRttSampleNs = nowNs + loop.config().tcpRttIntervalMs() * 1_000_000L;
+                    final long rttMicros = channel.tcpRttMicros();
+                    if (rttMicros >= 0)
+                    {
+                        metrics.countTcpRtt(TcpRtt.ofMicros(rttMicros));
+                    }
                 }
             }
             default ->

@@ -12,6 +12,8 @@ import io.jderper.core.protocol.ProtocolLimits;
  * @param keepAliveJitterMs  exclusive upper bound of the per-connection random jitter.
  * @param inboxCapacity      packets a loop's inbox holds before new ones are dropped; a power of two.
  * @param pooledQueues       spare queue rings a loop keeps.
+ * @param tcpRttIntervalMs   how often each connection's TCP RTT is sampled for {@code derp_tcp_rtt}; 0 disables
+ *                           (derper's {@code TS_DERP_DISABLE_RTT_STATS}).
  */
 public record RelayConfig(
     int sendQueueDepth,
@@ -20,8 +22,12 @@ public record RelayConfig(
     long keepAliveMs,
     long keepAliveJitterMs,
     int inboxCapacity,
-    int pooledQueues)
+    int pooledQueues,
+    long tcpRttIntervalMs)
 {
+    /** derper's period of TCP RTT samples per connection. */
+    public static final long DEFAULT_TCP_RTT_INTERVAL_MS = 10_000;
+
     /**
      * Checks every field.
      */
@@ -48,6 +54,28 @@ public record RelayConfig(
         {
             throw new IllegalArgumentException("pooledQueues=" + pooledQueues);
         }
+        if (tcpRttIntervalMs < 0)
+        {
+            throw new IllegalArgumentException("tcpRttIntervalMs=" + tcpRttIntervalMs);
+        }
+    }
+
+    /**
+     * With TCP RTT samples every {@link #DEFAULT_TCP_RTT_INTERVAL_MS}.
+     *
+     * @param sendQueueDepth     depth of each per-client queue; a power of two.
+     * @param writeTimeoutMs     how long a client's outbound buffer may stay full before it is closed; 0 disables.
+     * @param handshakeTimeoutMs how long ClientInfo and admission may take.
+     * @param keepAliveMs        base KeepAlive period.
+     * @param keepAliveJitterMs  exclusive upper bound of the per-connection random jitter.
+     * @param inboxCapacity      packets a loop's inbox holds before new ones are dropped; a power of two.
+     * @param pooledQueues       spare queue rings a loop keeps.
+     */
+    public RelayConfig(final int sendQueueDepth, final long writeTimeoutMs, final long handshakeTimeoutMs,
+        final long keepAliveMs, final long keepAliveJitterMs, final int inboxCapacity, final int pooledQueues)
+    {
+        this(sendQueueDepth, writeTimeoutMs, handshakeTimeoutMs, keepAliveMs, keepAliveJitterMs, inboxCapacity,
+            pooledQueues, DEFAULT_TCP_RTT_INTERVAL_MS);
     }
 
     /**
@@ -73,6 +101,16 @@ public record RelayConfig(
     public RelayConfig withHandshakeTimeoutMs(final long timeoutMs)
     {
         return new RelayConfig(sendQueueDepth, writeTimeoutMs, timeoutMs, keepAliveMs, keepAliveJitterMs, inboxCapacity,
-            pooledQueues);
+            pooledQueues, tcpRttIntervalMs);
+    }
+
+    /**
+     * @param intervalMs how often each connection's TCP RTT is sampled; 0 disables.
+     * @return this configuration with that period.
+     */
+    public RelayConfig withTcpRttIntervalMs(final long intervalMs)
+    {
+        return new RelayConfig(sendQueueDepth, writeTimeoutMs, handshakeTimeoutMs, keepAliveMs, keepAliveJitterMs,
+            inboxCapacity, pooledQueues, intervalMs);
     }
 }

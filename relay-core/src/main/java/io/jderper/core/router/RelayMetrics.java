@@ -112,6 +112,7 @@ public final class RelayMetrics
     private final LongAdder[][] bytesDropped = newGrid();
     private final LongAdder[] violations = new LongAdder[Violation.values().length];
     private final LongAdder[] tlsHandshakes = newAdders(TlsVersion.values().length);
+    private final LongAdder[] tcpRtt = newAdders(TcpRtt.values().length);
     private final AtomicLong[] tlsOpen = new AtomicLong[TlsVersion.values().length];
 
     /**
@@ -273,6 +274,26 @@ public final class RelayMetrics
     public void tlsClosed(final TlsVersion version)
     {
         tlsOpen[version.ordinal()].decrementAndGet();
+    }
+
+    /**
+     * Counts one TCP RTT sample, or a connection whose RTT cannot be read (derper's {@code derp_tcp_rtt}). Every ten
+     * seconds per connection at most, on its loop's housekeeping tick: never on the packet path.
+     *
+     * @param label the sample's label.
+     */
+    public void countTcpRtt(final TcpRtt label)
+    {
+        tcpRtt[label.ordinal()].increment();
+    }
+
+    /**
+     * @param label a label.
+     * @return the samples counted under it.
+     */
+    public long tcpRtt(final TcpRtt label)
+    {
+        return tcpRtt[label.ordinal()].sum();
     }
 
     /**

@@ -537,6 +537,83 @@ class ClientSessionTest
     }
 
     @Test
+    void shouldSampleEachConnectionsTcpRttEveryIntervalIntoDerpersBuckets()
+    {
+        final RelayHarness harness = new RelayHarness(RelayHarness.config(0, 10_000, 60_000, 0)
+            .withTcpRttIntervalMs(10_000));
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client near = loop.accept(NodePrivateKey.generate(harness.random));
+        near.channel.rttMicros = 3_000;
+        near.sendClientInfo(RelayHarness.TAILSCALED_JSON);
+        final RelayHarness.Client far = loop.accept(NodePrivateKey.generate(harness.random));
+        far.channel.rttMicros = 120_000;
+        far.sendClientInfo(RelayHarness.TAILSCALED_JSON);
+        assertThat(near.channel.rttReadings).as("the first reading only checks it can be read").isEqualTo(1);
+        assertThat(harness.metrics.tcpRtt(TcpRtt.MS_10)).isZero();
+
+        harness.clock.advance(10_000 * MS - 1);
+        loop.relay.onTick();
+        assertThat(near.channel.rttReadings).as("not before the interval").isEqualTo(1);
+        harness.clock.advance(1);
+        loop.relay.onTick();
+        assertThat(harness.metrics.tcpRtt(TcpRtt.MS_10)).isEqualTo(1);
+        assertThat(harness.metrics.tcpRtt(TcpRtt.MS_150)).as("120 ms").isEqualTo(1);
+        loop.relay.onTick();
+        assertThat(near.channel.rttReadings).as("once per interval").isEqualTo(2);
+
+        near.channel.rttMicros = 10_001;
+        far.channel.rttMicros = 900_000;
+        harness.clock.advance(10_000 * MS);
+        loop.relay.onTick();
+        assertThat(harness.metrics.tcpRtt(TcpRtt.MS_20)).as("just over 10 ms").isEqualTo(1);
+        assertThat(harness.metrics.tcpRtt(TcpRtt.INF)).isEqualTo(1);
+        assertThat(harness.metrics.tcpRtt(TcpRtt.NON_TCP) + harness.metrics.tcpRtt(TcpRtt.ERROR)).isZero();
+        harness.shutdownAndAssertNoLeak();
+    }
+
+    @Test
+    void shouldCountAConnectionWithoutATcpRttOnceAndNotAskAgain()
+    {
+        final RelayHarness harness = new RelayHarness(RelayHarness.config(0, 10_000, 60_000, 0));
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client memory = loop.connect();
+        final RelayHarness.Client unreadable = loop.accept(NodePrivateKey.generate(harness.random));
+        unreadable.channel.rttMicros = ClientChannel.RTT_UNREADABLE;
+        unreadable.sendClientInfo(RelayHarness.TAILSCALED_JSON);
+
+        for (int i = 0; i < 3; i++)
+        {
+            harness.clock.advance(RelayConfig.DEFAULT_TCP_RTT_INTERVAL_MS * MS);
+            loop.relay.onTick();
+        }
+
+        assertThat(harness.metrics.tcpRtt(TcpRtt.NON_TCP)).isEqualTo(1);
+        assertThat(harness.metrics.tcpRtt(TcpRtt.ERROR)).isEqualTo(1);
+        assertThat(memory.channel.rttReadings).isEqualTo(1);
+        assertThat(unreadable.channel.rttReadings).isEqualTo(1);
+        harness.shutdownAndAssertNoLeak();
+    }
+
+    @Test
+    void shouldNotAskForTcpRttsWhenTheSamplesAreOff()
+    {
+        final RelayHarness harness = new RelayHarness(RelayHarness.config(0, 10_000, 60_000, 0)
+            .withTcpRttIntervalMs(0));
+        final RelayHarness.Loop loop = harness.newLoop();
+        final RelayHarness.Client client = loop.connect();
+
+        harness.clock.advance(60_000 * MS);
+        loop.relay.onTick();
+
+        assertThat(client.channel.rttReadings).isZero();
+        for (final TcpRtt label : TcpRtt.values())
+        {
+            assertThat(harness.metrics.tcpRtt(label)).as(label.label()).isZero();
+        }
+        harness.shutdownAndAssertNoLeak();
+    }
+
+    @Test
     void shouldTrackHomeConnections()
     {
         final RelayHarness harness = new RelayHarness();

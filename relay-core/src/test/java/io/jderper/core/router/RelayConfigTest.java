@@ -32,7 +32,12 @@ class RelayConfigTest
         assertInvalid(() -> new RelayConfig(32, 0, 1, 1, 0, 1, 0));
         assertInvalid(() -> new RelayConfig(32, 0, 1, 1, 0, 6, 0));
         assertInvalid(() -> new RelayConfig(32, 0, 1, 1, 0, 2, -1));
+        assertInvalid(() -> new RelayConfig(32, 0, 1, 1, 0, 2, 0, -1));
         assertThat(new RelayConfig(1, 0, 1, 1, 0, 2, 0).sendQueueDepth()).isEqualTo(1);
+        assertThat(new RelayConfig(1, 0, 1, 1, 0, 2, 0).tcpRttIntervalMs())
+            .isEqualTo(RelayConfig.DEFAULT_TCP_RTT_INTERVAL_MS);
+        assertThat(RelayConfig.defaults(0).withHandshakeTimeoutMs(5).withTcpRttIntervalMs(0))
+            .isEqualTo(new RelayConfig(32, 0, 5, 60_000, 5_000, 16384, 4096, 0));
     }
 
     private static void assertInvalid(final Runnable construction)

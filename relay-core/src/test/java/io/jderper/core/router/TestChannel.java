@@ -32,10 +32,20 @@ final class TestChannel implements ClientChannel<TestFrame>
     int closeCalls;
     int flushes;
     int writesSinceFlush;
+    /** What {@link #tcpRttMicros()} reports; an in-memory channel is no TCP socket unless a test says so. */
+    long rttMicros = RTT_NOT_TCP;
+    int rttReadings;
 
     TestChannel(final TaskQueue loop)
     {
         this.loop = loop;
+    }
+
+    @Override
+    public long tcpRttMicros()
+    {
+        rttReadings++;
+        return rttMicros;
     }
 
     @Override

@@ -353,11 +353,23 @@ public final class GoFlags
 
     static boolean parseBool(final String name, final String value)
     {
+        return goBool(value).orElseThrow(() ->
+            new FlagException("invalid boolean value \"" + value + "\" for -" + name + ": parse error"));
+    }
+
+    /**
+     * Go's {@code strconv.ParseBool}, which derper's flags and environment knobs use.
+     *
+     * @param value text such as {@code true}, {@code 1} or {@code F}.
+     * @return its value, or empty if Go would refuse it.
+     */
+    public static Optional<Boolean> goBool(final String value)
+    {
         return switch (value)
         {
-            case "1", "t", "T", "true", "TRUE", "True" -> true;
-            case "0", "f", "F", "false", "FALSE", "False" -> false;
-            default -> throw new FlagException("invalid boolean value \"" + value + "\" for -" + name + ": parse error");
+            case "1", "t", "T", "true", "TRUE", "True" -> Optional.of(true);
+            case "0", "f", "F", "false", "FALSE", "False" -> Optional.of(false);
+            default -> Optional.empty();
         };
     }
 

@@ -6,6 +6,7 @@ import io.jderper.core.router.BootstrapDnsCounters;
 import io.jderper.core.router.DropReason;
 import io.jderper.core.router.RelayMetrics;
 import io.jderper.core.router.Router;
+import io.jderper.core.router.TcpRtt;
 import io.jderper.core.router.TlsVersion;
 import io.jderper.stun.server.StunCounters;
 
@@ -46,6 +47,7 @@ public final class RelayMetricFamilies
         drops(families, sources.relay());
         sources.stun().ifPresent(stun -> stun(families, stun));
         tls(families, sources.relay());
+        tcpRtt(families, sources.relay());
         bootstrapDns(families, sources.relay().bootstrapDns);
         process(families, sources.version());
         jderper(families, sources);
@@ -189,6 +191,19 @@ public final class RelayMetricFamilies
         families.add(new MetricFamily.Scalar("derper_tls_active_version",
             "TLS connections open now by negotiated version, from the handshake to the close (derper: HTTP " +
                 "requests being served, which for /derp is the connection's life).", false, List.of("version"), open));
+    }
+
+    private static void tcpRtt(final List<MetricFamily> families, final RelayMetrics relay)
+    {
+        final List<MetricFamily.Series> samples = new ArrayList<>();
+        for (final TcpRtt label : TcpRtt.values())
+        {
+            samples.add(new MetricFamily.Series(List.of(label.label()), () -> relay.tcpRtt(label)));
+        }
+        families.add(new MetricFamily.Scalar("derp_tcp_rtt",
+            "TCP round-trip-time samples of the connections, one per connection every 10 s, by the smallest bound " +
+                "at or above the kernel's smoothed RTT; non-tcp and error count connections whose RTT cannot be " +
+                "read, once each (TS_DERP_DISABLE_RTT_STATS turns the samples off).", true, List.of("le"), samples));
     }
 
     private static void bootstrapDns(final List<MetricFamily> families, final BootstrapDnsCounters dns)

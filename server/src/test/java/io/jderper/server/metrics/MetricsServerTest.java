@@ -189,6 +189,11 @@ class MetricsServerTest
             .containsEntry("derper_tls_active_version{version=\"1.3\"}", 2.0)
             .containsEntry("derper_tls_active_version{version=\"1.2\"}", 0.0)
             .containsEntry("bootstrap_dns_requests", 0.0)
+            .as("no RTT sample within the first 10 s; both TCP RTTs readable")
+            .containsEntry("derp_tcp_rtt{le=\"10ms\"}", 0.0)
+            .containsEntry("derp_tcp_rtt{le=\"inf\"}", 0.0)
+            .containsEntry("derp_tcp_rtt{le=\"non-tcp\"}", 0.0)
+            .containsEntry("derp_tcp_rtt{le=\"error\"}", 0.0)
             .containsEntry("process_start_unix_time", (double)(runtime.getStartTime() / 1000))
             .containsEntry("version{version=\"" + Version.get() + "\",binary=\"jderper\"}", 1.0);
         assertThat(derper.get("uptime_sec")).isBetween((double)uptimeBefore, (double)uptimeAfter);
@@ -213,6 +218,7 @@ class MetricsServerTest
             .containsEntry("stun_requests_total{disposition=\"success\"}", 2.0)
             .containsEntry("jderper_handshake_seconds_count", 2.0)
             .containsEntry("derper_tls_request_version_total{version=\"1.3\"}", 2.0)
+            .containsEntry("derp_tcp_rtt_total{le=\"500ms\"}", 0.0)
             .containsEntry("derper_tls_active_version{version=\"1.3\"}", 2.0)
             .containsEntry("process_start_unix_time", (double)(runtime.getStartTime() / 1000))
             .containsEntry("version{binary=\"jderper\",version=\"" + Version.get() + "\"}", 1.0)

@@ -539,6 +539,12 @@ public final class DerpConnectionHandler extends ChannelInboundHandlerAdapter im
     }
 
     @Override
+    public long tcpRttMicros()
+    {
+        return loop.tcpRtt().rttMicros(ctx.channel());
+    }
+
+    @Override
     public void writePacket(final ByteBuf packet)
     {
         ctx.write(packet, ctx.voidPromise());

@@ -2,6 +2,7 @@ package io.jderper.transport.derp;
 
 import io.jderper.core.router.RelayLoop;
 import io.jderper.core.router.Router;
+import io.jderper.transport.io.TcpRttReader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
@@ -43,7 +44,7 @@ public final class RelayLoops
         {
             final RelayLoop<ByteBuf> loop = new RelayLoop<>(router, executor, frames, SystemNanoClock.INSTANCE);
             byExecutor.put(executor, new PerLoop(loop, new UnsafeBuffer(new byte[
-                io.jderper.core.protocol.ProtocolLimits.MAX_PING_LENGTH + 96])));
+                io.jderper.core.protocol.ProtocolLimits.MAX_PING_LENGTH + 96]), new TcpRttReader()));
             ticks.add(executor.scheduleAtFixedRate(loop::onTick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS));
         }
     }
@@ -108,8 +109,9 @@ public final class RelayLoops
      *
      * @param relay   the relay loop.
      * @param scratch holds control-frame payloads and packet heads while they are dispatched.
+     * @param tcpRtt  reads the connections' TCP round-trip times.
      */
-    record PerLoop(RelayLoop<ByteBuf> relay, UnsafeBuffer scratch)
+    record PerLoop(RelayLoop<ByteBuf> relay, UnsafeBuffer scratch, TcpRttReader tcpRtt)
     {
     }
 }
