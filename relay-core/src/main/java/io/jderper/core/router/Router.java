@@ -3,6 +3,7 @@ package io.jderper.core.router;
 import io.jderper.core.admission.AdmissionPolicy;
 import io.jderper.core.handshake.ServerHandshake;
 import io.jderper.core.key.NodePublicKey;
+import io.jderper.core.net.Ip16;
 import io.jderper.core.protocol.PeerGoneReason;
 import io.jderper.core.ratelimit.ReceiveRateLimit;
 import org.agrona.DirectBuffer;
@@ -11,8 +12,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.Inet4Address;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -611,24 +610,8 @@ public final class Router<P>
 
     private static byte[] ip16(final InetSocketAddress address)
     {
-        final byte[] out = new byte[16];
-        if (null == address || null == address.getAddress())
-        {
-            return out;
-        }
-        final InetAddress ip = address.getAddress();
-        final byte[] raw = ip.getAddress();
-        if (ip instanceof Inet4Address)
-        {
-            out[10] = (byte)0xFF;
-            out[11] = (byte)0xFF;
-            System.arraycopy(raw, 0, out, 12, 4);
-        }
-        else
-        {
-            System.arraycopy(raw, 0, out, 0, 16);
-        }
-        return out;
+        return null == address || null == address.getAddress() ? new byte[Ip16.LENGTH] :
+            Ip16.of(address.getAddress());
     }
 
     /**

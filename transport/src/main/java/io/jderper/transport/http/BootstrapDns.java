@@ -1,5 +1,6 @@
 package io.jderper.transport.http;
 
+import io.jderper.core.net.Ip16;
 import io.jderper.core.router.BootstrapDnsCounters;
 import io.netty.util.NetUtil;
 import org.slf4j.Logger;
@@ -11,7 +12,6 @@ import javax.naming.directory.Attribute;
 import javax.naming.directory.DirContext;
 import javax.naming.directory.InitialDirContext;
 import java.io.IOException;
-import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -305,18 +305,7 @@ public final class BootstrapDns
      */
     static double rolloutPoint(final InetAddress client)
     {
-        final byte[] raw = client.getAddress();
-        final byte[] address = new byte[16];
-        if (client instanceof Inet4Address)
-        {
-            address[10] = (byte)0xFF;
-            address[11] = (byte)0xFF;
-            System.arraycopy(raw, 0, address, 12, 4);
-        }
-        else
-        {
-            System.arraycopy(raw, 0, address, 0, 16);
-        }
+        final byte[] address = Ip16.of(client);
         long high = 0;
         long low = 0;
         for (int i = 7; i >= 0; i--)
