@@ -18,6 +18,7 @@ import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -47,29 +48,14 @@ class DerpClientChannelFailureTest
     @Test
     void shouldFailReadyWhenTheChannelCannotBeCreated() throws Exception
     {
-        final EventLoop loop = group.next();
         final Recorder recorder = new Recorder();
-        final DerpClient client = new DerpClient(
-            DerpClientOptions.builder(URI.create("http://derp.test/derp"), NodePrivateKey.generate(RANDOM))
-                .handshakeTimeoutMs(60_000).build(),
-            recorder, PooledByteBufAllocator.DEFAULT, RANDOM, loop);
-        final Bootstrap bootstrap = new Bootstrap().group(loop).handler(client.handler())
-            .channelFactory(() ->
-            {
-                throw new ChannelException("Too many open files");
-            });
-
-        loop.execute(() ->
+        final DerpClient client = connect(recorder, bootstrap -> bootstrap.channelFactory(() ->
         {
-            client.startTimer();
-            client.connect(bootstrap, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), null);
-        });
+            throw new ChannelException("Too many open files");
+        }));
 
         // Far below the 60-second handshake timer: the failure itself must end the client.
-        final CompletableFuture<DerpClient> ready = client.ready();
-        assertThatThrownBy(() -> ready.get(10, TimeUnit.SECONDS))
-            .isInstanceOf(ExecutionException.class)
-            .cause().isInstanceOf(DerpClientException.class).hasMessageContaining("Too many open files");
+        assertReadyFails(client, "Too many open files");
         assertThat(recorder.awaitClosed()).isInstanceOf(DerpClientException.class);
         assertThat(client.isFinished()).isTrue();
     }
@@ -77,26 +63,39 @@ class DerpClientChannelFailureTest
     @Test
     void shouldFailReadyWhenTheChannelCannotBeRegistered() throws Exception
     {
-        final EventLoop loop = group.next();
         final Recorder recorder = new Recorder();
+        // An NIO channel cannot join the native loops DerpClients makes: registration itself fails.
+        final DerpClient client = connect(recorder, bootstrap -> bootstrap.channel(NioSocketChannel.class));
+
+        assertReadyFails(client, "cannot connect");
+        assertThat(recorder.awaitClosed()).isInstanceOf(DerpClientException.class);
+    }
+
+    /**
+     * Starts a client's handshake timer (a minute) and its connect to a loopback port, on its loop, through a
+     * bootstrap the test finishes.
+     */
+    private static DerpClient connect(final Recorder recorder, final UnaryOperator<Bootstrap> channel)
+    {
+        final EventLoop loop = group.next();
         final DerpClient client = new DerpClient(
             DerpClientOptions.builder(URI.create("http://derp.test/derp"), NodePrivateKey.generate(RANDOM))
                 .handshakeTimeoutMs(60_000).build(),
             recorder, PooledByteBufAllocator.DEFAULT, RANDOM, loop);
-        // An NIO channel cannot join the native loops DerpClients makes: registration itself fails.
-        final Bootstrap bootstrap = new Bootstrap().group(loop).handler(client.handler())
-            .channel(NioSocketChannel.class);
-
+        final Bootstrap bootstrap = channel.apply(new Bootstrap().group(loop).handler(client.handler()));
         loop.execute(() ->
         {
             client.startTimer();
             client.connect(bootstrap, new InetSocketAddress(InetAddress.getLoopbackAddress(), 1), null);
         });
+        return client;
+    }
 
+    private static void assertReadyFails(final DerpClient client, final String reason)
+    {
         final CompletableFuture<DerpClient> ready = client.ready();
         assertThatThrownBy(() -> ready.get(10, TimeUnit.SECONDS))
             .isInstanceOf(ExecutionException.class)
-            .cause().isInstanceOf(DerpClientException.class).hasMessageContaining("cannot connect");
-        assertThat(recorder.awaitClosed()).isInstanceOf(DerpClientException.class);
+            .cause().isInstanceOf(DerpClientException.class).hasMessageContaining(reason);
     }
 }
