@@ -7,6 +7,7 @@ package interop
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +61,14 @@ func TestCheckCommand(t *testing.T) {
 			"-timeout", "5s", url)
 		expectCheck(t, out, status, 1, "FAIL  TLS", "cert hash does not match", "FAIL: ")
 
-		closed := strconv.Itoa(freeUDPPort(t))
+		// A port held by a socket that never answers, not a freed one: a freed ephemeral port can become the
+		// check's own source port, and its request then arrives back at itself as a stray datagram.
+		silent, err := net.ListenPacket("udp", net.JoinHostPort(hostIP, "0"))
+		if err != nil {
+			t.Fatalf("binding a silent UDP port: %v", err)
+		}
+		defer silent.Close()
+		closed := strconv.Itoa(silent.LocalAddr().(*net.UDPAddr).Port)
 		out, status = runCheck(ctx, t, "-cert-name", s.Node.CertName, "-stun-port", closed, url)
 		expectCheck(t, out, status, 1, "FAIL  STUN", "no answer from "+hostIP+":"+closed, "ok    relay")
 
